@@ -1,0 +1,30 @@
+# Everything runs inside .venv; parcelwatch's top-level packages (watcher, carriers,
+# notifiers) share names with unrelated PyPI projects, so never install it globally.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/parcelwatch --config config/demo.toml demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/poll.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
