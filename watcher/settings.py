@@ -1,0 +1,240 @@
+"""Settings: a TOML file overlaid with ``PARCELWATCH_SECTION__KEY`` environment variables.
+
+Settings objects are immutable.  Unknown keys and bad values raise
+:class:`~watcher.errors.ConfigError` naming the key (``tracking.concurrency: …``).
+Secret fields are ``SecretStr`` and print as ``**********``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from watcher.errors import ConfigError
+
+__all__ = [
+    "Settings",
+    "ShopSettings",
+    "DatabaseSettings",
+    "TrackingSettings",
+    "NoticesSettings",
+    "TwilioSettings",
+    "ReportSettings",
+    "load_settings",
+    "resolve_config_path",
+    "ENV_PREFIX",
+]
+
+ENV_PREFIX = "PARCELWATCH_"
+#: environment variables with our prefix that are not settings
+_NOT_SETTINGS = {"PARCELWATCH_CONFIG"}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _parse_hhmm(value: str, key: str) -> time:
+    m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+    if not m:
+        raise ValueError(f"expected HH:MM, got {value!r}")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+class ShopSettings(_Section):
+    name: str = "parcelwatch"
+    sms_signature: str = ""
+    timezone: str = "Asia/Shanghai"
+    language: str = "zh-CN"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def signature(self) -> str:
+        return self.sms_signature or self.name
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///parcelwatch.db"
+
+
+class TrackingSettings(_Section):
+    provider: str = "kuaidi100"
+    routes: dict[str, str] = Field(default_factory=dict)
+    #: minutes between polls of a moving parcel (the provider's own minimum still applies)
+    poll_minutes: int = Field(default=120, ge=1)
+    #: parcels claimed per lease, and requests in flight per provider at most
+    claim_size: int = Field(default=500, ge=1)
+    concurrency: int = Field(default=8, ge=1, le=256)
+    #: how long a poller holds a claimed parcel before another may take it
+    lease_minutes: int = Field(default=10, ge=1)
+    #: attempts per request on transient provider trouble before giving up for this cycle
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    #: first backoff in seconds (doubles each attempt)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+
+
+class NoticesSettings(_Section):
+    quiet_hours: str = "21:00-08:00"
+    channels: list[str] = Field(default_factory=lambda: ["chat", "sms"])
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        if value.strip():
+            parts = value.split("-")
+            if len(parts) != 2:
+                raise ValueError(f"expected HH:MM-HH:MM or \"\", got {value!r}")
+            for part in parts:
+                _parse_hhmm(part, "quiet_hours")
+        return value.strip()
+
+
+class TwilioSettings(_Section):
+    account_sid: str = ""
+    auth_token: SecretStr = SecretStr("")
+    from_number: str = ""
+    messaging_service_sid: str = ""
+    whatsapp_from: str = ""
+    base_url: str = "https://api.twilio.com"
+
+
+class ReportSettings(_Section):
+    at: str = "21:30"
+    output_dir: str = "reports"
+    notify: list[str] = Field(default_factory=list)
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, value: str) -> str:
+        _parse_hhmm(value, "at")
+        return value.strip()
+
+
+class Settings(_Section):
+    shop: ShopSettings = Field(default_factory=ShopSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    tracking: TrackingSettings = Field(default_factory=TrackingSettings)
+    #: ``[providers.<adapter>]`` tables; each adapter validates its own
+    providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    notices: NoticesSettings = Field(default_factory=NoticesSettings)
+    twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
+
+    def provider_for(self, courier: str) -> str:
+        return self.tracking.routes.get(courier, self.tracking.provider)
+
+    def provider_settings(self, name: str) -> dict[str, Any]:
+        return dict(self.providers.get(name, {}))
+
+
+def _env_value(raw: str) -> Any:
+    text = raw.strip()
+    if text[:1] in "[{":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """``PARCELWATCH_TRACKING__PROVIDER=x`` → ``{"tracking": {"provider": "x"}}``."""
+    tree: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.upper().startswith(ENV_PREFIX) or name.upper() in _NOT_SETTINGS:
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX):].split("__")]
+        if not all(path):
+            raise ConfigError(f"environment variable {name}: empty key segment")
+        node = tree
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"environment variable {name}: conflicts with another variable")
+            node = child
+        node[path[-1]] = _env_value(raw)
+    return tree
+
+
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _format_error(exc: ValidationError, source: str) -> str:
+    first = exc.errors()[0]
+    key = ".".join(str(p) for p in first["loc"])
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{source}: {key}: {msg}{more}"
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path | None:
+    """``--config`` wins, then ``PARCELWATCH_CONFIG``, then ``./parcelwatch.toml`` if present."""
+    if explicit:
+        return Path(explicit)
+    if environ.get("PARCELWATCH_CONFIG"):
+        return Path(environ["PARCELWATCH_CONFIG"])
+    default = Path("parcelwatch.toml")
+    return default if default.exists() else None
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read settings from ``path`` (or the default location), the environment, then ``overrides``."""
+    environ = os.environ if environ is None else environ
+    config_path = resolve_config_path(path, environ)
+    data: dict[str, Any] = {}
+    source = "built-in defaults"
+    if config_path is not None:
+        source = str(config_path)
+        try:
+            data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {config_path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {config_path}: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_path}: invalid TOML: {exc}") from None
+    env = _env_overrides(environ)
+    if env:
+        data = _deep_merge(data, env)
+        source = f"{source} + environment"
+    if overrides:
+        data = _deep_merge(data, overrides)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(exc, source)) from None

@@ -1,0 +1,106 @@
+"""Tables.  Times are aware UTC in Python, naive UTC in the database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from watcher.store.types import UTCDateTime
+
+__all__ = ["Parcel", "Checkpoint", "PollLog", "FLAG_SEP"]
+
+#: flags are stored as ",stalled,unreachable," so that one LIKE finds a flag portably
+FLAG_SEP = ","
+
+
+def _ts(nullable: bool = True, index: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Parcel(SQLModel, table=True):
+    __tablename__ = "parcel"
+    __table_args__ = (
+        UniqueConstraint("courier", "tracking_number", name="uq_parcel_courier_number"),
+        # due-parcel selection: WHERE next_poll_at <= now ORDER BY next_poll_at
+        Index("ix_parcel_next_poll_at", "next_poll_at"),
+        Index("ix_parcel_status", "status"),
+        Index("ix_parcel_tracking_number", "tracking_number"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    courier: str = Field(max_length=40)
+    tracking_number: str = Field(max_length=64)
+    order_id: str | None = Field(default=None, max_length=128)
+    buyer_name: str | None = Field(default=None, max_length=128)
+    buyer_phone: str | None = Field(default=None, max_length=32)  # E.164
+    buyer_chat_id: str | None = Field(default=None, max_length=128)
+    province: str | None = Field(default=None, max_length=64)
+    city: str | None = Field(default=None, max_length=64)
+    district: str | None = Field(default=None, max_length=64)
+    address: str | None = Field(default=None, sa_type=Text)
+    language: str | None = Field(default=None, max_length=16)
+    shipped_at: datetime | None = Field(default=None, sa_column=_ts())
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(sa_column=_ts(nullable=False))
+
+    status: str = Field(default="pending", max_length=32)
+    status_changed_at: datetime | None = Field(default=None, sa_column=_ts())
+    flags: str = Field(default="", max_length=200)
+    verdict: str | None = Field(default=None, sa_type=Text)  # JSON from rules
+    provider: str | None = Field(default=None, max_length=40)  # who answered last
+    provider_state: str | None = Field(default=None, max_length=32)  # provider's raw code
+    problem: str | None = Field(default=None, max_length=200)  # per-number problem, e.g. not_found
+
+    last_checkpoint_at: datetime | None = Field(default=None, sa_column=_ts())
+    last_checkpoint_text: str | None = Field(default=None, sa_type=Text)
+    last_checkpoint_location: str | None = Field(default=None, max_length=200)
+
+    last_polled_at: datetime | None = Field(default=None, sa_column=_ts())  # last answer received
+    last_poll_error: str | None = Field(default=None, max_length=300)
+    poll_failures: int = Field(default=0)
+    next_poll_at: datetime | None = Field(default=None, sa_column=_ts())  # NULL: no more polling
+    lease_owner: str | None = Field(default=None, max_length=80)
+    lease_until: datetime | None = Field(default=None, sa_column=_ts())
+
+    def flag_list(self) -> list[str]:
+        return [f for f in self.flags.split(FLAG_SEP) if f]
+
+
+class Checkpoint(SQLModel, table=True):
+    __tablename__ = "checkpoint"
+    __table_args__ = (
+        UniqueConstraint("parcel_id", "content_hash", name="uq_checkpoint_parcel_hash"),
+        Index("ix_checkpoint_parcel_time", "parcel_id", "time"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    parcel_id: int = Field(foreign_key="parcel.id", ondelete="CASCADE")
+    time: datetime = Field(sa_column=_ts(nullable=False))
+    location: str = Field(default="", max_length=200)
+    text: str = Field(sa_type=Text)
+    raw_code: str = Field(default="", max_length=32)
+    status: str | None = Field(default=None, max_length=32)
+    provider: str = Field(max_length=40)
+    content_hash: str = Field(max_length=40)
+    recorded_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class PollLog(SQLModel, table=True):
+    """One row per provider per poll cycle: provider health over time."""
+
+    __tablename__ = "poll_log"
+    __table_args__ = (Index("ix_poll_log_provider_started", "provider", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=40)
+    owner: str = Field(max_length=80)
+    started_at: datetime = Field(sa_column=_ts(nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=_ts())
+    requests: int = 0
+    parcels: int = 0
+    updated: int = 0
+    problems: int = 0
+    failed: int = 0
+    error: str | None = Field(default=None, max_length=300)
