@@ -81,6 +81,8 @@ class DatabaseSettings(_Section):
 class TrackingSettings(_Section):
     provider: str = "kuaidi100"
     routes: dict[str, str] = Field(default_factory=dict)
+    #: seconds between poll cycles of the daemon (each cycle polls only the parcels that are due)
+    cycle_seconds: int = Field(default=60, ge=1)
     #: minutes between polls of a moving parcel (the provider's own minimum still applies)
     poll_minutes: int = Field(default=120, ge=1)
     #: parcels claimed per lease, and requests in flight per provider at most

@@ -57,6 +57,7 @@ class Parcel(SQLModel, table=True):
     last_checkpoint_text: str | None = Field(default=None, sa_type=Text)
     last_checkpoint_location: str | None = Field(default=None, max_length=200)
 
+    last_queried_at: datetime | None = Field(default=None, sa_column=_ts())  # last request sent
     last_polled_at: datetime | None = Field(default=None, sa_column=_ts())  # last answer received
     last_poll_error: str | None = Field(default=None, max_length=300)
     poll_failures: int = Field(default=0)

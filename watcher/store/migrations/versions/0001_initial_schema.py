@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 06:06:34.050736
+Create Date: 2026-11-26 06:08:43.218648
 """
 from alembic import op
 import sqlalchemy as sa
@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('last_checkpoint_at', watcher.store.types.UTCDateTime(), nullable=True),
     sa.Column('last_checkpoint_text', sa.Text(), nullable=True),
     sa.Column('last_checkpoint_location', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('last_queried_at', watcher.store.types.UTCDateTime(), nullable=True),
     sa.Column('last_polled_at', watcher.store.types.UTCDateTime(), nullable=True),
     sa.Column('last_poll_error', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
     sa.Column('poll_failures', sa.Integer(), nullable=False),

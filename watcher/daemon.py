@@ -1,0 +1,137 @@
+"""``parcelwatch run``: APScheduler 3.x as a clock, our tables as the state.
+
+Jobs are rebuilt from settings at start (in-memory job store: never share a
+job store between schedulers), each with ``coalesce=True``, ``max_instances=1``
+and an explicit ``misfire_grace_time``.  SIGTERM/SIGINT stop taking work, give
+the running cycle a bounded grace period, cancel the rest, release leases and
+log one summary line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from carriers.couriers import couriers
+from watcher.app import App
+from watcher.errors import ConfigError
+from watcher.poller import Poller, build_adapter
+
+__all__ = ["Worker", "run_daemon"]
+
+log = structlog.get_logger("parcelwatch.daemon")
+
+#: seconds a running poll cycle may take to finish after a stop signal
+SHUTDOWN_GRACE = 20.0
+MISFIRE_GRACE = 30
+
+
+@dataclass
+class Worker:
+    app: App
+    grace: float = SHUTDOWN_GRACE
+    cycles: int = 0
+    parcels: int = 0
+    errors: int = 0
+    exit_code: int = 0
+    started_at: datetime | None = None
+    _current: asyncio.Task[object] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.poller = Poller(self.app.db, self.app.settings, registry=self.app.registry, clock=self.app.clock)
+        self.stopping = asyncio.Event()
+
+    async def poll_job(self) -> None:
+        """Scheduler job: one cycle, shielded so that a stop lets it finish within the grace time."""
+        if self.stopping.is_set():
+            return
+        self._current = asyncio.ensure_future(self.poller.run_cycle())
+        try:
+            summary = await asyncio.shield(self._current)
+        except asyncio.CancelledError:
+            raise
+        except ConfigError as exc:  # settings must be fixed: stop rather than fail every minute
+            self.errors += 1
+            self.exit_code = 2
+            log.error("worker.config_error", error=str(exc))
+            self.stopping.set()
+            return
+        except Exception:
+            self.errors += 1
+            log.exception("poll.cycle_failed")
+            return
+        finally:
+            if self._current is not None and self._current.done():
+                self._current = None
+        self.cycles += 1
+        self.parcels += summary.total("parcels")  # type: ignore[attr-defined]
+
+    def build_scheduler(self) -> AsyncIOScheduler:
+        settings = self.app.settings
+        scheduler = AsyncIOScheduler(
+            timezone=settings.shop.tz,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
+        )
+        scheduler.add_job(
+            self.poll_job,
+            IntervalTrigger(seconds=settings.tracking.cycle_seconds, timezone=settings.shop.tz),
+            id="poll",
+            name="poll due parcels",
+            next_run_time=self.app.clock.now(),
+        )
+        return scheduler
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        self.started_at = self.app.clock.now()
+        scheduler = self.build_scheduler()
+        scheduler.start()
+        log.info("worker.started", jobs=[job.id for job in scheduler.get_jobs()], owner=self.poller.owner)
+        try:
+            await self.stopping.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            await self._finish_current()
+            await self.poller.aclose()
+            uptime = (self.app.clock.now() - self.started_at).total_seconds()
+            log.info("worker.stopped", cycles=self.cycles, parcels=self.parcels, errors=self.errors,
+                     uptime_seconds=round(uptime, 1))
+
+    async def _finish_current(self) -> None:
+        current = self._current
+        if current is None or current.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(current), timeout=self.grace)
+        except asyncio.TimeoutError:
+            current.cancel()
+            try:
+                await current
+            except (asyncio.CancelledError, Exception):
+                pass
+            log.warning("worker.cycle_cancelled", grace_seconds=self.grace)
+        except Exception:
+            pass
+
+
+def run_daemon(app: App) -> int:
+    """Run until SIGTERM/SIGINT; returns the process exit code."""
+    # Fail fast on bad provider settings and an unusable database, before the loop starts.
+    for name in {app.settings.provider_for(code) for code in couriers()}:
+        build_adapter(app.registry, app.settings, name, clock=app.clock)
+    app.db.ensure_schema()
+
+    async def main() -> int:
+        worker = Worker(app)
+        await worker.run()
+        return worker.exit_code
+
+    return asyncio.run(main())

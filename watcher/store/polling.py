@@ -1,0 +1,204 @@
+"""The poller's queries: claim due parcels with a lease, write outcomes in bulk, release.
+
+Portable SQL: a claim is one ``UPDATE … WHERE id IN (SELECT … LIMIT n) AND lease free``
+statement, atomic on SQLite and re-checked row by row on PostgreSQL, so two
+pollers never hold the same parcel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from carriers.base import Checkpoint as TrackedCheckpoint
+from watcher.store.db import Database
+from watcher.store.models import FLAG_SEP, Checkpoint, Parcel, PollLog
+
+__all__ = [
+    "ClaimedParcel",
+    "ParcelUpdate",
+    "claim_due",
+    "release",
+    "write_updates",
+    "checkpoint_hash",
+    "record_poll_log",
+    "last_poll_error",
+    "flags_value",
+]
+
+P = Parcel.__table__
+C = Checkpoint.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedParcel:
+    id: int
+    courier: str
+    tracking_number: str
+    buyer_phone: str | None
+    shipped_at: datetime | None
+    province: str | None
+    city: str | None
+    district: str | None
+    status: str
+    last_queried_at: datetime | None
+    poll_failures: int
+
+
+@dataclass(slots=True)
+class ParcelUpdate:
+    """Everything one poll learned about one parcel."""
+
+    parcel_id: int
+    values: dict[str, object]  # parcel columns to set
+    checkpoints: Sequence[TrackedCheckpoint] = ()
+    provider: str = ""
+    new_checkpoints: int = field(default=0)  # filled in by write_updates
+
+
+def _lease_free(now: datetime):  # type: ignore[no-untyped-def]
+    return or_(P.c.lease_until.is_(None), P.c.lease_until < now)
+
+
+def claim_due(
+    db: Database,
+    *,
+    token: str,
+    now: datetime,
+    cutoff: datetime,
+    lease_until: datetime,
+    limit: int,
+    all_after_id: int | None = None,
+) -> list[ClaimedParcel]:
+    """Lease up to ``limit`` parcels for ``token``.
+
+    Normal cycles take parcels with ``next_poll_at <= cutoff`` (oldest first);
+    ``all_after_id`` (``poll --all``) takes every non-terminal parcel, by id.
+    """
+    if all_after_id is None:
+        due = and_(P.c.next_poll_at.is_not(None), P.c.next_poll_at <= cutoff)
+        order = (P.c.next_poll_at, P.c.id)
+    else:
+        due = and_(P.c.next_poll_at.is_not(None), P.c.id > all_after_id)
+        order = (P.c.id,)
+    candidates = select(P.c.id).where(due, _lease_free(now)).order_by(*order).limit(limit)
+    # One statement: atomic on SQLite; on PostgreSQL a row another poller leased meanwhile
+    # fails the re-checked lease condition and is skipped.
+    stmt = (
+        update(P)
+        .where(P.c.id.in_(candidates.scalar_subquery()), _lease_free(now))
+        .values(lease_owner=token, lease_until=lease_until)
+    )
+    cols = [
+        P.c.id, P.c.courier, P.c.tracking_number, P.c.buyer_phone, P.c.shipped_at, P.c.province,
+        P.c.city, P.c.district, P.c.status, P.c.last_queried_at, P.c.poll_failures,
+    ]
+    with db.engine.begin() as conn:
+        conn.execute(stmt)
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(*cols).where(P.c.lease_owner == token).order_by(P.c.id)).all()
+    return [ClaimedParcel(*row) for row in rows]
+
+
+def release(db: Database, tokens: Iterable[str], *, values: dict[str, object] | None = None) -> int:
+    """Drop every lease still held under ``tokens`` (shutdown, skipped parcels)."""
+    tokens = list(tokens)
+    if not tokens:
+        return 0
+    with db.engine.begin() as conn:
+        result = conn.execute(
+            update(P).where(P.c.lease_owner.in_(tokens)).values(lease_owner=None, lease_until=None, **(values or {}))
+        )
+    return result.rowcount or 0
+
+
+def checkpoint_hash(cp: TrackedCheckpoint) -> str:
+    """Content identity of a checkpoint: same time, place and text is the same scan."""
+    key = f"{cp.time.isoformat()}\x1f{cp.location.strip()}\x1f{' '.join(cp.text.split())}"
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()
+
+
+def _existing_hashes(conn: Connection, parcel_ids: Sequence[int]) -> set[tuple[int, str]]:
+    found: set[tuple[int, str]] = set()
+    for i in range(0, len(parcel_ids), 500):
+        chunk = parcel_ids[i : i + 500]
+        rows = conn.execute(select(C.c.parcel_id, C.c.content_hash).where(C.c.parcel_id.in_(chunk)))
+        found.update((r[0], r[1]) for r in rows)
+    return found
+
+
+def write_updates(db: Database, updates: Sequence[ParcelUpdate], *, token: str, now: datetime) -> None:
+    """Store new checkpoints (bulk, deduplicated by content) and parcel changes in one transaction.
+
+    Parcel rows are only written while ``token`` still holds their lease.
+    """
+    if not updates:
+        return
+    with db.engine.begin() as conn:
+        with_cps = [u.parcel_id for u in updates if u.checkpoints]
+        seen = _existing_hashes(conn, with_cps) if with_cps else set()
+        new_rows: list[dict[str, object]] = []
+        for u in updates:
+            count = 0
+            for cp in u.checkpoints:
+                h = checkpoint_hash(cp)
+                if (u.parcel_id, h) in seen:
+                    continue
+                seen.add((u.parcel_id, h))
+                count += 1
+                new_rows.append(
+                    {
+                        "parcel_id": u.parcel_id,
+                        "time": cp.time,
+                        "location": cp.location[:200],
+                        "text": cp.text,
+                        "raw_code": cp.raw_code[:32],
+                        "status": cp.status.value if cp.status is not None else None,
+                        "provider": u.provider,
+                        "content_hash": h,
+                        "recorded_at": now,
+                    }
+                )
+            u.new_checkpoints = count
+        if new_rows:
+            conn.execute(insert(C), new_rows)
+        # Group by the set of columns so each group is one executemany.
+        groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+        for u in updates:
+            values = dict(u.values, updated_at=now, lease_owner=None, lease_until=None)
+            key = tuple(sorted(values))
+            groups.setdefault(key, []).append({**{f"v_{k}": v for k, v in values.items()}, "b_id": u.parcel_id})
+        for key, params in groups.items():
+            stmt = (
+                update(P)
+                .where(P.c.id == bindparam("b_id"), P.c.lease_owner == token)
+                .values({k: bindparam(f"v_{k}", type_=P.c[k].type) for k in key})
+            )
+            conn.execute(stmt, params)
+
+
+def record_poll_log(db: Database, entry: PollLog) -> None:
+    with db.session() as session:
+        session.add(entry)
+
+
+def last_poll_error(db: Database, provider: str) -> str | None:
+    """The error of the provider's most recent poll-log row (``None`` if it was healthy)."""
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            select(PollLog.__table__.c.error)
+            .where(PollLog.__table__.c.provider == provider)
+            .order_by(PollLog.__table__.c.started_at.desc(), PollLog.__table__.c.id.desc())
+            .limit(1)
+        ).first()
+    return row[0] if row else None
+
+
+def flags_value(flags: Iterable[str]) -> str:
+    flags = sorted(set(flags))
+    return f"{FLAG_SEP}{FLAG_SEP.join(flags)}{FLAG_SEP}" if flags else ""
