@@ -1,0 +1,1 @@
+"""Local fakes of outside providers, for end-to-end tests and benchmarks (no network)."""
