@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from watcher.errors import ConfigError
+from watcher.redact import redact_secrets
 
 __all__ = [
     "Settings",
@@ -142,6 +143,11 @@ class Settings(_Section):
     notices: NoticesSettings = Field(default_factory=NoticesSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+
+    def __repr__(self) -> str:  # provider tables hold keys and tokens: never print them
+        return f"Settings({redact_secrets(self.model_dump(mode='json'))})"
+
+    __str__ = __repr__
 
     def provider_for(self, courier: str) -> str:
         return self.tracking.routes.get(courier, self.tracking.provider)

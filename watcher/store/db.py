@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
@@ -22,6 +23,7 @@ from watcher.errors import ConfigError
 __all__ = ["Database", "open_database"]
 
 log = structlog.get_logger("parcelwatch.store")
+_MIGRATION_LOCK = threading.Lock()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +92,14 @@ class Database:
     def upgrade(self) -> tuple[str | None, str | None]:
         """Apply pending migrations; returns (before, after) revisions."""
         before = self.current_revision()
-        command.upgrade(self._alembic_config(), "head")
+        if before != self.head_revision():
+            with _MIGRATION_LOCK:  # alembic's context is process-global
+                try:
+                    command.upgrade(self._alembic_config(), "head")
+                except OperationalError:
+                    # Another process migrated the same new database at the same moment.
+                    if self.current_revision() != self.head_revision():
+                        raise
         after = self.current_revision()
         if before != after:
             log.info("store.migrated", url=self.safe_url, before=before, after=after)

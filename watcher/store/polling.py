@@ -78,13 +78,18 @@ def claim_due(
     """Lease up to ``limit`` parcels for ``token``.
 
     Normal cycles take parcels with ``next_poll_at <= cutoff`` (oldest first);
-    ``all_after_id`` (``poll --all``) takes every non-terminal parcel, by id.
+    ``all_after_id`` (``poll --all``) takes every non-terminal parcel not asked about
+    since ``cutoff`` (the cycle's start), by id.
     """
     if all_after_id is None:
         due = and_(P.c.next_poll_at.is_not(None), P.c.next_poll_at <= cutoff)
         order = (P.c.next_poll_at, P.c.id)
     else:
-        due = and_(P.c.next_poll_at.is_not(None), P.c.id > all_after_id)
+        due = and_(
+            P.c.next_poll_at.is_not(None),
+            P.c.id > all_after_id,
+            or_(P.c.last_queried_at.is_(None), P.c.last_queried_at < cutoff),
+        )
         order = (P.c.id,)
     candidates = select(P.c.id).where(due, _lease_free(now)).order_by(*order).limit(limit)
     # One statement: atomic on SQLite; on PostgreSQL a row another poller leased meanwhile

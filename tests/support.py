@@ -1,0 +1,14 @@
+"""Helpers shared by tests (import as ``tests.support``)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from watcher.settings import Settings, load_settings
+
+T0 = datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)  # 12:00 in Shanghai
+
+
+def make_settings(**sections: object) -> Settings:
+    """Settings from built-in defaults plus ``sections``; no file, no environment."""
+    return load_settings(None, environ={}, overrides=sections)
