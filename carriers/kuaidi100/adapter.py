@@ -35,7 +35,7 @@ class Kuaidi100Settings(AdapterSettings):
     customer: str = ""
     key: SecretStr = SecretStr("")
     base_url: str = "https://poll.kuaidi100.com"
-    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    timeout_seconds: float = Field(default=10.0, gt=0)
 
 
 class Kuaidi100Carrier(CarrierAdapter):

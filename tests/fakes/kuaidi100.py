@@ -44,6 +44,7 @@ __all__ = [
 DEFAULT_CUSTOMER = "FAKECUSTOMER0001"
 DEFAULT_KEY = "fake-kuaidi100-key"
 QUERY_PATH = "/poll/query.do"
+_POLL = 0.05  # seconds between shutdown checks of serve_forever
 
 
 def error_reply(code: str, message: str) -> dict[str, Any]:
@@ -180,7 +181,7 @@ def make_server(fake: Kuaidi100Fake, host: str = "127.0.0.1", port: int = 0) -> 
 def serve_in_thread(fake: Kuaidi100Fake, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve ``fake`` on a free port in a daemon thread; yields the base URL."""
     server = make_server(fake, host, 0)
-    thread = threading.Thread(target=server.serve_forever, name="kuaidi100-fake", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(_POLL,), name="kuaidi100-fake", daemon=True)
     thread.start()
     try:
         yield f"http://{host}:{server.server_address[1]}"
@@ -206,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(_POLL,), daemon=True)
     thread.start()
     print(f"PORT {server.server_address[1]}", flush=True)
     stop.wait()
