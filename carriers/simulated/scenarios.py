@@ -231,7 +231,7 @@ class _Builder:
         """Hub scans; with ``upto`` stop after arriving at hub number ``upto``."""
         hubs, pace = self.route.hubs, self.pace
         for i, hub in enumerate(hubs):
-            self.add("hub_arrive", hub, (1.5, 4.0) if i == 0 else (8.0 * pace, 20.0 * pace))
+            self.add("hub_arrive", hub, (1.5, 4.0) if i == 0 else (12.0 * pace, 30.0 * pace))
             if i == upto:
                 return
             nxt = self.hub(hubs[i + 1]) if i + 1 < len(hubs) else self.outlet(self.route.dest)
@@ -244,7 +244,7 @@ class _Builder:
 
     def arrive(self) -> None:
         same = self.route.hubs[-1].city == self.route.dest.city
-        self.add("city_arrive", self.route.dest, (1.0, 3.0) if same else (3.0 * self.pace, 8.0 * self.pace))
+        self.add("city_arrive", self.route.dest, (4.0, 12.0) if same else (4.0 * self.pace, 10.0 * self.pace))
 
     def out(self, next_day: bool = False) -> None:
         self.daytime(7.5, 16.0, next_day=next_day)
@@ -259,7 +259,7 @@ class _Builder:
         hubs = r.hubs[::-1]
         for i, hub in enumerate(hubs):
             nxt = self.hub(hubs[i + 1]) if i + 1 < len(hubs) else self.outlet(r.origin)
-            self.add("return_transit", hub, (6.0, 12.0) if i == 0 else (14.0, 30.0), next=nxt)
+            self.add("return_transit", hub, (6.0, 12.0) if i == 0 else (10.0, 24.0), next=nxt)
         self.daytime(8.0, 18.0)
         self.add("returned", r.origin, (0.5, 4.0))
 
