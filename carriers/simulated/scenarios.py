@@ -220,7 +220,7 @@ class _Builder:
 
     def slow(self) -> None:
         """A remote destination: long hauls take about twice as long."""
-        self.pace = 2.2
+        self.pace = 1.6
 
     def collect(self) -> None:
         self.daytime(8.0, 20.0)
