@@ -21,13 +21,13 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
 import structlog
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from watcher.clock import Clock, SystemClock
 from watcher.errors import (
@@ -151,9 +151,16 @@ class TrackingResult:
 
 
 class AdapterSettings(BaseModel):
-    """Base for an adapter's ``[providers.<name>]`` table: unknown keys are errors."""
+    """Base for an adapter's ``[providers.<name>]`` table: unknown keys are errors.
+
+    Every provider table accepts ``rate_limit`` (requests per second; ``0`` means
+    unlimited) to override the adapter's declared default, e.g. for a contract
+    with a higher quota or a local test server.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rate_limit: float | None = Field(default=None, ge=0)
 
     def __repr__(self) -> str:  # never print secrets
         from watcher.redact import redact_secrets
@@ -199,6 +206,14 @@ class CarrierAdapter(ABC):
         self.settings = settings
         self.transport = transport
         self.clock: Clock = clock or SystemClock()
+
+    @property
+    def request_rate(self) -> float | None:
+        """Requests per second to allow: the settings' ``rate_limit`` if set, else the class default."""
+        override = getattr(self.settings, "rate_limit", None)
+        if override is not None:
+            return override or None
+        return self.rate_limit
 
     def covers(self, courier: str) -> bool:
         return not self.couriers or courier in self.couriers

@@ -144,7 +144,7 @@ class Poller:
                 self.registry, self.settings, name, clock=self.clock, transport=self._transports.get(name)
             )
             self._adapters[name] = adapter
-            self._limiters[name] = RateLimiter(adapter.rate_limit, sleep=self._sleep)
+            self._limiters[name] = RateLimiter(adapter.request_rate, sleep=self._sleep)
             previous_error = last_poll_error(self.db, name)
             self.health[name] = ProviderHealth(name, failing=previous_error is not None, last_error=previous_error)
         return self._adapters[name]
