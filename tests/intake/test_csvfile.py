@@ -159,3 +159,20 @@ def test_two_columns_with_the_same_meaning_warn_and_use_the_first() -> None:
 def test_unclosed_quote_refuses_the_file_with_its_line() -> None:
     with pytest.raises(InputError, match=r"line 3: unreadable CSV .*unclosed quote"):
         parse_csv_text(HEADER + ROW + '中通,"ZT1,张三\n' + ROW)
+
+
+def test_bad_byte_after_utf8_bom_is_refused_with_its_line() -> None:
+    data = b"\xef\xbb\xbf" + (HEADER + ROW).encode("utf-8") + "中通,ZT2,caf".encode() + b"\xe9\n"
+    with pytest.raises(InputError, match="cannot decode line 3"):
+        decode_bytes(data, "x.csv")
+
+
+def test_utf16_with_bom_excel_unicode_text(tmp_path: Path) -> None:
+    text = "快递公司\t运单号\t收件人\r\n中通\tZT0000000001\t张三\r\n"
+    table = read_csv(write(tmp_path, text.encode("utf-16")))
+    assert table.records[0].values == {"carrier": "中通", "tracking_number": "ZT0000000001", "buyer_name": "张三"}
+
+
+def test_semicolon_separated_file() -> None:
+    table = parse_csv_text("carrier;tracking_number;address\nsf;SF1234567;\"Rue A, 5\"\n")
+    assert table.records[0].values == {"carrier": "sf", "tracking_number": "SF1234567", "address": "Rue A, 5"}

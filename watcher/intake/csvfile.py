@@ -5,6 +5,7 @@ Nothing here validates values; :mod:`watcher.intake.rows` does that.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -92,13 +93,39 @@ class CsvTable:
 
 
 def decode_bytes(data: bytes, name: str = "file") -> str:
-    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK, as Chinese Excel writes)."""
-    for encoding in ("utf-8-sig", "gb18030"):
+    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK, as Chinese Excel writes).
+
+    UTF-16 with a BOM (Excel's "Unicode text") is read too.  A file that starts with a
+    UTF-8 BOM but holds a bad byte is refused rather than read as GB18030 mojibake.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings: tuple[str, ...] = ("utf-16",)
+    elif data.startswith(codecs.BOM_UTF8):
+        encodings = ("utf-8-sig",)
+    else:
+        encodings = ("utf-8", "gb18030")
+    first_error: UnicodeDecodeError | None = None
+    for encoding in encodings:
         try:
             return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"{name}: cannot decode: not UTF-8 or GBK/GB18030 text (save it as CSV UTF-8)")
+        except UnicodeDecodeError as exc:
+            first_error = first_error or exc
+    line = data[: first_error.start if first_error else 0].count(b"\n") + 1
+    raise InputError(
+        f"{name}: cannot decode line {line}: not UTF-8 or GBK/GB18030 text (save it as CSV UTF-8)"
+    )
+
+
+def _delimiter(text: str) -> str:
+    """',' unless the first non-blank line has none but has tabs or semicolons."""
+    for line in text.splitlines():
+        if line.strip():
+            if "," not in line:
+                for candidate in ("\t", ";"):
+                    if candidate in line:
+                        return candidate
+            break
+    return ","
 
 
 def _clean(value: str) -> str | None:
@@ -141,7 +168,7 @@ def _map_header(header: list[str], name: str) -> tuple[dict[str, int], list[str]
 def parse_csv_text(text: str, name: str = "file") -> CsvTable:
     """Records of a decoded CSV text; blank lines are skipped but counted in line numbers."""
     # strict: an unclosed quote is an error instead of silently swallowing the rest of the file
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     header: list[str] | None = None
     positions: dict[str, int] = {}
     table = CsvTable()

@@ -145,8 +145,9 @@ def _tracking_number(value: str | None) -> str:
 @lru_cache(maxsize=1)
 def _cn_mobile_re() -> re.Pattern[str]:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
-    assert metadata is not None and metadata.mobile.national_number_pattern is not None
-    return re.compile(metadata.mobile.national_number_pattern)
+    mobile = metadata.mobile if metadata is not None else None
+    pattern = mobile.national_number_pattern if mobile is not None else None
+    return re.compile(pattern or r"(?!)")  # without metadata: always the full parse
 
 
 def _fast_cn_mobile(value: str) -> str | None:
