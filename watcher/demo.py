@@ -24,7 +24,7 @@ __all__ = ["run_demo", "DEMO_PARCELS", "DEMO_START"]
 
 DEMO_PARCELS = Path(__file__).resolve().parent.parent / "config" / "demo-parcels.csv"
 #: shop-local start of the simulated week (naive: interpreted in shop.timezone)
-DEMO_START = datetime(2026, 11, 21, 8, 0)
+DEMO_START = datetime(2026, 11, 20, 6, 0)
 STEP = timedelta(hours=6)
 
 
@@ -69,7 +69,7 @@ def run_demo(*, config: str | None, db_path: Path, days: int = 7, as_json: bool 
                         changes.append((p, statuses.get(p.id, "pending")))
                         statuses[p.id] = p.status
                 cycles.append({"at": clock.now(), **summary.as_dict(), "changes": len(changes)})
-                if not as_json:
+                if not as_json and changes:
                     _print_cycle(out, clock.now(), changes, tz)
                 clock.advance(STEP)
         finally:
@@ -89,7 +89,7 @@ def run_demo(*, config: str | None, db_path: Path, days: int = 7, as_json: bool 
     out.print(table(["number", "carrier", "status", "flags", "city", "last scan", "last checkpoint"], rows,
                     title=f"after {days} simulated days"))
     out.print("statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])))
-    out.print(f"explore it: parcelwatch --config config/demo.toml list   (database: {db_path})")
+    out.print(f"explore it: .venv/bin/parcelwatch --config config/demo.toml list   (database: {db_path})")
     return 0
 
 

@@ -26,6 +26,8 @@ def mask_phone(phone: str | None) -> str:
         return "*" * len(digits)
     if digits.startswith("86") and len(digits) == 13:
         return f"{prefix}86{digits[2:5]}****{digits[-4:]}"
+    if len(digits) < 10:  # short or malformed numbers: hide the middle more
+        return f"{prefix}{digits[:2]}{'*' * (len(digits) - 4)}{digits[-2:]}"
     return f"{prefix}{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
 
 

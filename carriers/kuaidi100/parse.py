@@ -106,9 +106,15 @@ def build_form(query: TrackingQuery, *, customer: str, key: str) -> dict[str, st
 
 def parse_time(text: str) -> datetime:
     """A naive China-time string (``2024-05-01 10:00:00``) as an aware datetime."""
+    text = text.strip()
+    if len(text) == 19 and text[4] == "-" and text[10] == " ":  # the documented shape: fast path
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=CHINA_TZ)
+        except ValueError:
+            pass
     for fmt in _TIME_FORMATS:
         try:
-            return datetime.strptime(text.strip(), fmt).replace(tzinfo=CHINA_TZ)
+            return datetime.strptime(text, fmt).replace(tzinfo=CHINA_TZ)
         except ValueError:
             continue
     raise ValueError(f"unrecognized time {text!r}")

@@ -102,7 +102,7 @@ def test_bad_rows_reported_by_real_line_and_good_rows_saved(tmp_path: Path, stor
     )
     report = run(write(tmp_path, text), store)
     assert [str(e).split(" (")[0].split(";")[0] for e in report.errors] == [
-        "line 6: buyer_phone: invalid phone number 1381234",
+        "line 6: buyer_phone: invalid phone number 13***34",
         "line 9: carrier: unknown courier '顺风耳'",
         "line 10: shipped_at: bad time 'yesterday'",
     ]

@@ -2,8 +2,8 @@
 
 Per provider the cycle runs requests concurrently (bounded by the adapter's and
 the settings' limits, spaced by the adapter's rate limit) and hands answers to a
-single writer that stores them in bulk on a worker thread, so network waits,
-parsing and database writes overlap.  A provider in trouble retries with backoff,
+single writer that stores them in bulk, a transaction per couple of hundred
+parcels, while further requests are in flight.  A provider in trouble retries with backoff,
 then gives up for this cycle without touching other providers — and without
 making its parcels look stalled: only answers move ``last_polled_at``.
 """
@@ -49,6 +49,9 @@ __all__ = ["Poller", "CycleSummary", "ProviderStats", "build_adapter"]
 
 log = structlog.get_logger("parcelwatch.poller")
 Sleep = Callable[[float], Awaitable[None]]
+
+#: parcels stored per transaction; each commit has a fixed cost, so answers are grouped
+WRITE_BATCH = 200
 
 #: problems that will not go away by asking again soon: poll these far less often
 _SLOW_PROBLEMS = {ProblemKind.INVALID_NUMBER, ProblemKind.UNSUPPORTED_COURIER}
@@ -229,21 +232,20 @@ class Poller:
     async def _writer(
         self, queue: asyncio.Queue[list[ParcelUpdate] | None], token: str, now: datetime, summary: CycleSummary
     ) -> None:
-        done = False
-        while not done:
-            batch = await queue.get()
-            if batch is None:
-                break
-            while not queue.empty():  # drain whatever arrived meanwhile: one transaction
-                more = queue.get_nowait()
-                if more is None:
-                    done = True
-                    break
-                batch.extend(more)
-            await asyncio.to_thread(write_updates, self.db, batch, token=token, now=now)
-            for update in batch:
-                if update.provider:
-                    summary.providers[update.provider].new_checkpoints += update.new_checkpoints
+        """Store answers in bulk: one transaction per ``WRITE_BATCH`` parcels (and one for the rest)."""
+        pending: list[ParcelUpdate] = []
+        while True:
+            item = await queue.get()
+            if item is not None:
+                pending.extend(item)
+            if pending and (item is None or len(pending) >= WRITE_BATCH):
+                write_updates(self.db, pending, token=token, now=now)
+                for update in pending:
+                    if update.provider:
+                        summary.providers[update.provider].new_checkpoints += update.new_checkpoints
+                pending = []
+            if item is None:
+                return
 
     async def _poll_provider(
         self,
@@ -311,6 +313,8 @@ class Poller:
                 continue
             except ProviderError as exc:  # rejected: retrying the same request cannot help
                 health.failure(str(exc))
+                raise
+            except ConfigError:  # e.g. missing credentials: the user must fix settings
                 raise
             except Exception as exc:  # a bug in an adapter must not stop the cycle
                 error = ProviderTransient(f"{adapter.name}: adapter error {type(exc).__name__}: {exc}", provider=adapter.name)
