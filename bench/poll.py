@@ -10,6 +10,9 @@ Both sides make the same requests to the same local Kuaidi100-compatible fake
               (includes interpreter start-up and imports).
 
 Prints the medians and the ratios ours/reference and command/reference.
+``BENCH_CONCURRENCY`` (default 4) sets ``tracking.concurrency``: the fake is one
+Python process, and more than about four requests in flight only make its
+threads fight over its interpreter lock.
 Usage: .venv/bin/python bench/poll.py [--parcels 3000] [--rounds 3]
 """
 
@@ -38,6 +41,7 @@ from watcher.settings import load_settings  # noqa: E402
 from watcher.store.db import open_database  # noqa: E402
 from watcher.store.models import Parcel  # noqa: E402
 
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))
 CITIES = ["杭州市", "上海市", "广州市", "深圳市", "成都市", "武汉市", "西安市", "郑州市"]
 
 
@@ -90,7 +94,7 @@ def write_config(work: Path, base_url: str, tag: str) -> Path:
     config = work / f"bench-{tag}.toml"
     config.write_text(
         f'[database]\nurl = "sqlite:///{work / f"bench-{tag}.db"}"\n'
-        f'[tracking]\nprovider = "kuaidi100"\n'
+        f'[tracking]\nprovider = "kuaidi100"\nconcurrency = {CONCURRENCY}\n'
         f'[providers.kuaidi100]\ncustomer = "{DEFAULT_CUSTOMER}"\nkey = "{DEFAULT_KEY}"\n'
         f'base_url = "{base_url}"\nrate_limit = 0\n',
         encoding="utf-8",
@@ -170,7 +174,7 @@ def main() -> int:
             proc.terminate()
             proc.wait(timeout=10)
     ref, our, cmd = (statistics.median(x) for x in (ref_rates, our_rates, cmd_rates))
-    print(f"\n{args.parcels} parcels, {args.rounds} rounds, medians:")
+    print(f"\n{args.parcels} parcels, {args.rounds} rounds, tracking.concurrency={CONCURRENCY}, medians:")
     print(f"  reference (sequential httpx loop) {ref:8.0f} parcels/s")
     print(f"  ours (Poller.run_cycle --all)      {our:8.0f} parcels/s   ratio {our / ref:.2f}")
     print(f"  command (parcelwatch poll --all)   {cmd:8.0f} parcels/s   ratio {cmd / ref:.2f}")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import email.utils
+import ssl
 from datetime import datetime, timezone
 
 import httpx
 
+from carriers.netbackend import async_transport
 from watcher.errors import ProviderAuthError, ProviderRejected, ProviderTransient
 
 __all__ = ["DEFAULT_TIMEOUT", "make_client", "send", "retry_after_seconds"]
@@ -20,13 +22,19 @@ def make_client(
     transport: httpx.AsyncBaseTransport | None = None,
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
     max_connections: int = 16,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> httpx.AsyncClient:
-    """An AsyncClient with timeouts always set and a bounded pool."""
+    """An AsyncClient with timeouts always set and a bounded pool.
+
+    Without an explicit ``transport`` (tests pass ``httpx.MockTransport``) the pool
+    runs on :class:`carriers.netbackend.AsyncioBackend`.
+    """
+    if transport is None:
+        transport = async_transport(max_connections=max_connections, ssl_context=ssl_context)
     return httpx.AsyncClient(
         base_url=base_url,
         transport=transport,
         timeout=timeout,
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         headers={"User-Agent": "parcelwatch"},
     )
 
