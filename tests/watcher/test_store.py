@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel, select
 
 from tests.support import T0
-from watcher.store.db import Database, open_database
+from watcher.store.db import SCHEMA_HEAD, Database, open_database
 from watcher.store.models import Parcel
 
 
@@ -20,7 +20,7 @@ def test_migrations_produce_exactly_the_models(db: Database) -> None:
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     assert diff == []
-    assert db.current_revision() == db.head_revision()
+    assert db.current_revision() == db.head_revision() == SCHEMA_HEAD
 
 
 def test_due_selection_and_uniqueness_are_indexed(db: Database) -> None:

@@ -7,20 +7,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import structlog
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from watcher.errors import ConfigError
 
-__all__ = ["Database", "open_database"]
+__all__ = ["Database", "open_database", "SCHEMA_HEAD"]
+
+#: the newest migration; a test keeps it equal to Alembic's head.  Knowing it lets a
+#: command check the schema with one SELECT instead of importing Alembic (~0.3 s).
+SCHEMA_HEAD = "0001"
 
 log = structlog.get_logger("parcelwatch.store")
 _MIGRATION_LOCK = threading.Lock()
@@ -76,7 +77,9 @@ class Database:
                 raise
 
     # -- migrations ---------------------------------------------------------
-    def _alembic_config(self) -> Config:
+    def _alembic_config(self) -> Any:
+        from alembic.config import Config
+
         cfg = Config()
         cfg.set_main_option("script_location", str(files("watcher.store").joinpath("migrations")))
         cfg.attributes["engine"] = self.engine
@@ -84,13 +87,20 @@ class Database:
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            try:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except (OperationalError, ProgrammingError):  # no table yet: empty database
+                return None
 
     def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
         return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
 
     def upgrade(self) -> tuple[str | None, str | None]:
         """Apply pending migrations; returns (before, after) revisions."""
+        from alembic import command
+
         before = self.current_revision()
         if before != self.head_revision():
             with _MIGRATION_LOCK:  # alembic's context is process-global
@@ -112,9 +122,13 @@ class Database:
                 path = self.engine.url.database
                 if path and path != ":memory:":
                     Path(path).parent.mkdir(parents=True, exist_ok=True)
+            current = self.current_revision()
+            if current == SCHEMA_HEAD:
+                return
+            if self.is_sqlite:
                 self.upgrade()
                 return
-            current, head = self.current_revision(), self.head_revision()
+            head = self.head_revision()
         except OperationalError as exc:
             raise ConfigError(f"database.url: cannot open {self.safe_url}: {exc.orig}") from None
         if current != head:
