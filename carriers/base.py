@@ -27,15 +27,17 @@ from typing import Any, ClassVar
 
 import httpx
 import structlog
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from watcher.clock import Clock, SystemClock
 from watcher.errors import (
+    ConfigError,
     ProviderAuthError,
     ProviderError,
     ProviderRejected,
     ProviderTransient,
 )
+from watcher.settings import describe_validation_error
 
 __all__ = [
     "Status",
@@ -202,7 +204,10 @@ class CarrierAdapter(ABC):
         clock: Clock | None = None,
     ) -> None:
         if settings is None or isinstance(settings, Mapping):
-            settings = self.Settings(**dict(settings or {}))
+            try:
+                settings = self.Settings(**dict(settings or {}))
+            except ValidationError as exc:
+                raise ConfigError(describe_validation_error(exc, f"providers.{self.name}")) from None
         self.settings = settings
         self.transport = transport
         self.clock: Clock = clock or SystemClock()

@@ -31,6 +31,7 @@ __all__ = [
     "TwilioSettings",
     "ReportSettings",
     "load_settings",
+    "describe_validation_error",
     "resolve_config_path",
     "ENV_PREFIX",
 ]
@@ -195,14 +196,13 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
-def _format_error(exc: ValidationError, source: str) -> str:
+def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
+    """One line naming the first bad key: ``tracking.concurrency: Input should be …``."""
     first = exc.errors()[0]
-    key = ".".join(str(p) for p in first["loc"])
-    msg = first["msg"]
-    if first["type"] == "extra_forbidden":
-        msg = "unknown key"
+    key = ".".join([prefix, *(str(p) for p in first["loc"])] if prefix else [str(p) for p in first["loc"]])
+    msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{source}: {key}: {msg}{more}"
+    return f"{key}: {msg}{more}"
 
 
 def resolve_config_path(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path | None:
@@ -245,4 +245,4 @@ def load_settings(
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_error(exc, source)) from None
+        raise ConfigError(f"{source}: {describe_validation_error(exc)}") from None

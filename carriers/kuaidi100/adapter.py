@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import httpx
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr
 
 from carriers.base import (
     AdapterSettings,
@@ -21,7 +20,6 @@ from carriers.couriers import couriers as courier_table
 from carriers.kuaidi100.client import Kuaidi100Client
 from carriers.kuaidi100.parse import NUMBER_MAX_LEN, NUMBER_MIN_LEN, build_form, parse_body
 from carriers.kuaidi100.statuses import PROVIDER
-from watcher.clock import Clock
 from watcher.errors import ConfigError
 
 __all__ = ["Kuaidi100Settings", "Kuaidi100Carrier"]
@@ -56,21 +54,7 @@ class Kuaidi100Carrier(CarrierAdapter):
     Settings: ClassVar[type[AdapterSettings]] = Kuaidi100Settings
 
     settings: Kuaidi100Settings
-
-    def __init__(
-        self,
-        settings: AdapterSettings | Mapping[str, Any] | None = None,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        try:
-            super().__init__(settings, transport=transport, clock=clock)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise ConfigError(f"{_SECTION}.{where}: {first['msg']}") from None
-        self._client: Kuaidi100Client | None = None
+    _client: Kuaidi100Client | None = None  # made on first use
 
     def _credentials(self) -> tuple[str, str]:
         customer = self.settings.customer.strip()

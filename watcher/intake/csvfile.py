@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from watcher.errors import InputError
+from watcher.intake.rows import INTAKE_FIELDS
 
 __all__ = [
     "COLUMNS",
@@ -28,20 +29,7 @@ __all__ = [
 ]
 
 #: canonical column names, in the documented order
-COLUMNS: tuple[str, ...] = (
-    "carrier",
-    "tracking_number",
-    "order_id",
-    "buyer_name",
-    "buyer_phone",
-    "buyer_chat_id",
-    "province",
-    "city",
-    "district",
-    "address",
-    "shipped_at",
-    "language",
-)
+COLUMNS: tuple[str, ...] = ("carrier", "tracking_number", *INTAKE_FIELDS)
 REQUIRED_COLUMNS: tuple[str, ...] = ("carrier", "tracking_number")
 
 #: other header spellings accepted for each column (case, spaces, '_' and '-' do not matter)

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 
 import httpx
 import structlog
-from pydantic import ValidationError
 
 from carriers.base import CarrierAdapter, ProblemKind, TrackingQuery, TrackingResult
 from carriers.registry import Registry, discover
@@ -103,15 +102,7 @@ def build_adapter(
         raise ConfigError(
             f"tracking: no carrier adapter named {name!r}{broken}; installed: {', '.join(registry.names())}"
         )
-    cls = registry.adapters[name]
-    try:
-        adapter_settings = cls.Settings(**settings.provider_settings(name))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-        raise ConfigError(f"providers.{name}.{key}: {msg}") from None
-    return cls(adapter_settings, transport=transport, clock=clock)
+    return registry.adapters[name](settings.provider_settings(name), transport=transport, clock=clock)
 
 
 class Poller:

@@ -7,14 +7,13 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from pydantic import ValidationError
 
 from carriers.base import ProblemKind, Status, TrackingQuery, TrackingResult
 from carriers.simulated import SimulatedCarrier
 from carriers.simulated.adapter import DEFAULT_EPOCH
 from carriers.simulated.scenarios import SCENARIOS
 from watcher.clock import ManualClock
-from watcher.errors import ProviderTransient
+from watcher.errors import ConfigError, ProviderTransient
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SHIPPED = datetime(2026, 11, 20, 18, 30, tzinfo=SHANGHAI)
@@ -164,7 +163,7 @@ def test_fail_rate_is_deterministic_per_seed_and_call_count() -> None:
     [{"fail_rate": 1.5}, {"fail_rate": -0.1}, {"scenarios": {"ZT1": "teleported"}}, {"speed": 2}],
 )
 def test_bad_settings_are_rejected(settings: dict[str, object]) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(ConfigError, match=r"^providers\.simulated\.(fail_rate|scenarios|speed)"):
         SimulatedCarrier(settings)
 
 
