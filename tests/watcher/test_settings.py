@@ -122,3 +122,21 @@ def test_example_config_documents_every_key_and_loads() -> None:
 def test_demo_config_loads() -> None:
     s = load_settings(REPO / "config" / "demo.toml", environ={})
     assert s.tracking.provider == "simulated"
+
+
+def test_example_provider_tables_are_valid_for_their_adapters() -> None:
+    from carriers.registry import discover
+
+    settings = load_settings(REPO / "config" / "parcelwatch.example.toml", environ={})
+    registry = discover()
+    assert settings.providers, "the example documents the built-in providers"
+    for name in settings.providers:
+        adapter = registry.get(name)(settings.provider_settings(name))
+        assert adapter.name == name
+
+
+def test_bad_provider_keys_name_the_provider_table() -> None:
+    from carriers.registry import discover
+
+    with pytest.raises(ConfigError, match=r"^providers\.kuaidi100\.custmer: unknown key$"):
+        discover().get("kuaidi100")({"custmer": "x"})
