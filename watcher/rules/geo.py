@@ -156,7 +156,7 @@ _ALIASES: Mapping[str, str] = {
 #: short county names that are everyday words or outlet names all over the country
 _GENERIC_SHORTS = frozenset(
     "城东 城西 城南 城北 城中 市中 新城 东城 西城 江南 江北 河西 河东 中原 互助 通道 东方 新华 和平 城关 "
-    "长安 高新 开发 白云 南山 北山 东山 西山 青山 前进 向阳 红旗 胜利 友谊 新兴 永安 太平 安定 大同 安吉 "
+    "长安 高新 开发 白云 南山 北山 东山 西山 青山 前进 向阳 红旗 胜利 友谊 新兴 永安 太平 安定 安吉 "
     "西湖 东湖 南湖 东港 南岸 北辰 宝山 金山 铁山 新市 平安 长寿 龙泉 三江 双江 大化 北关 东海 海城".split()
 )
 #: two-character full names that are everyday words (城区 is also 主城区, 东区 also 广东区域)
@@ -588,7 +588,7 @@ def _area_prefix(area: str) -> str:
     if not 1 <= len(parts) <= 3:
         raise ValueError(f"remote.toml: {area!r} is not 省, 省/市 or 省/市/区")
     place = resolve_place(*parts) if len(parts) > 1 else resolve_place(parts[0], None)
-    if place is None or len(parts) == 3 and place.district is None:
+    if place is None or len(parts) > 1 and not place.city or len(parts) == 3 and place.district is None:
         raise ValueError(f"remote.toml: unknown area {area!r}")
     if len(parts) == 1:
         return place.adcode[:2]
