@@ -14,7 +14,8 @@ field) is scanned for every place name of the country at once, longest match fir
 full names, short names (深圳, 宝安, 喀什, 甘孜) and a few aliases (甘孜州, 龙华新区).
 
 * A name followed by 路/街/道/大道/大学/镇/乡/村 … is a street or a town, not the place
-  (广州北京路, 东莞长安镇).
+  (广州北京路, 东莞长安镇); a few words that contain a name are read as words
+  (临沂河东营业部 is not in 东营).
 * A short county name is used only when it is unambiguous nationally and is no
   city's or province's name (宝安 yes; 龙华, 南山, 朝阳, 河北 no — their full names
   龙华区, 南山区, 朝阳区 are used).  A few short names that are everyday words
@@ -28,8 +29,9 @@ full names, short names (深圳, 宝安, 喀什, 甘孜) and a few aliases (甘�
   (吉林长春转运中心 is in 长春).
 
 **Direction.**  The text is split at the first forward marker (发往, 下一站, 送往,
-运往, 转往, 前往, 寄往, 转寄, 预计到达/送达, 即将到达): what comes before it (with the location
-field) is where the scan happened, what follows is where the parcel goes next.
+运往, 转往, 前往, 寄往, 转寄, 预计到达/送达, 即将到达): what comes before it (with
+the location field) is where the scan happened, what follows is where the parcel
+goes next.  Each part is judged on its own by the rules above.
 
 * When the part after the marker names a place outside the buyer's city, the parcel
   is leaving (or passing through): **not** in the city, wherever the scan was —
@@ -91,7 +93,9 @@ _NATIONS = (
     "保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺"
 ).split()
 #: ethnic words inside autonomous names: 藏族, 蒙古族 and, without 族, 蒙古, 哈萨克 …; longest first
-_ETHNIC = tuple(sorted({n + "族" for n in _NATIONS} | {n for n in _NATIONS if len(n) >= 2} | {"各族"}, key=len, reverse=True))
+_ETHNIC = tuple(
+    sorted({n + "族" for n in _NATIONS} | {n for n in _NATIONS if len(n) >= 2} | {"各族"}, key=len, reverse=True)
+)
 _AUTONOMOUS_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗")
 _PLAIN_SUFFIXES = ("地区", "新区", "林区", "省", "市", "盟", "区", "县", "旗")
 
@@ -143,6 +147,11 @@ _SUPPLEMENT: tuple[tuple[str, str, str | None], ...] = (
     ("500155", "梁平区", "500228"), ("500156", "武隆区", "500232"),  # 重庆 2016
     ("130284", "滦州市", "130223"), ("610482", "彬州市", "610427"), ("520281", "盘州市", "520222"),
     ("542421", "色尼区", "542421"),  # 那曲县 2017
+    ("360113", "红谷滩区", None),  # 南昌 2019
+    ("370215", "即墨区", "370282"),  # 青岛 2017
+    ("530115", "晋宁区", "530122"),  # 昆明 2016
+    ("220184", "公主岭市", "220381"),  # from 四平 to 长春 2020
+    ("330383", "龙港市", None),  # 温州 2019
     ("659007", "双河市", None), ("659008", "可克达拉市", None), ("659009", "昆玉市", None),
     ("659010", "胡杨河市", None),  # 新疆生产建设兵团, directly under the region
 )
