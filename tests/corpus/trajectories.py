@@ -563,12 +563,23 @@ STYLE_TEXTS: dict[str, dict[str, tuple[str, ...]]] = {
 # Texts every courier writes in much the same words; {pre} is "【城市】 " for bracket styles.
 SHARED_TEXTS: dict[str, tuple[str, ...]] = {
     "info": ("{pre}商家已下单，等待{cname}揽收", "{pre}您的包裹已打包完成，待快递员上门揽收", "{pre}{cname}已接单，等待快递员上门取件",
-             "{pre}已下单，等待揽收"),
+             "{pre}已下单，等待揽收", "{pre}快递员已接单，正在上门揽收途中", "{pre}包裹已出库，等待快递员揽收",
+             "{pre}商家已打单，等待揽收"),
+    "pickup_expired": ("{pre}快件在【{locker}】超时未取，已退回寄件人",
+                       "{pre}您的快件因超过保管期限未领取，正在退回寄件人"),
+    "delay": ("{pre}受暴雪天气影响，部分班车延误，您的快件可能延迟送达，敬请谅解",
+              "{pre}因交通管制，快件在【{hub}】延误发出，我们将尽快为您转运",
+              "{pre}快件量激增，【{hub}】正在加紧处理，可能延误送达，敬请谅解"),
     "failed": ("{pre}【{outlet}】 快件派送不成功，原因：收件人电话无人接听，将于次日再次派送",
                "{pre}派送不成功，原因：收件人不在家，已与收件人约定改日派送",
                "{pre}快件派送不成功，收件人要求改日派送，派件员：{staff} 电话：{phone}",
                "派送不成功,政府机关、学校等特殊单位,正在安排处理中。"),
     "unreachable": ("{pre}快件派送不成功，原因：收件地址超出派送范围（超区），请联系寄件人协商处理",
+                    "{pre}【{outlet}】 该区域为我司未开通区域，暂无法派送，请联系寄件方",
+                    "{pre}收件地址属于超区范围，本网点无法派送，已反馈寄件方",
+                    "{pre}此件收件地址为偏远乡镇，不在服务范围内，无法派送",
+                    "{pre}收件地址无派送网点覆盖，无法派送，请联系寄件人",
+                    "{pre}该地址暂不支持派送服务（超出服务区域）",
                     "{pre}【{outlet}】：该地址不在我司派送范围内，无法派送，已通知寄件方",
                     "{pre}您的快件因收件地址超区暂不派送，请联系商家改寄其他快递",
                     "{pre}【{outlet}】 乡镇地址本网点不派送，请收件人自行到网点领取或联系商家",
@@ -576,32 +587,55 @@ SHARED_TEXTS: dict[str, tuple[str, ...]] = {
     "transfer": ("{pre}收件地址超出派送范围，快件已转邮政派送，邮政单号：{post_no}，请留意邮政投递信息",
                  "{pre}快件转EMS派送，EMS单号：{post_no}（原因：超区）",
                  "{pre}【{outlet}】 因超区，快件已交由中国邮政转寄，转寄单号：{post_no}",
-                 "{pre}偏远地区，快件已转邮政EMS派送，新单号{post_no}"),
+                 "{pre}偏远地区，快件已转邮政EMS派送，新单号{post_no}",
+                 "{pre}【{outlet}】 超区件已转交中国邮政投递，邮件号：{post_no}"),
     "refused": ("{pre}快件派送不成功，原因：收件人拒收，已联系寄件方处理",
+                "{pre}收件人拒绝签收，原因：未订购此商品",
+                "{pre}派件员：{staff}（{phone}） 反馈：客户拒收，已办理退回",
                 "{pre}【{outlet}】 收件人拒收，拒收原因：不想要了，快件将退回寄件人",
                 "{pre}客户拒签，原因：商品与描述不符，派件员：{staff} 电话：{phone}",
                 "{pre}收件人拒付到付运费，拒收快件，待寄件人确认处理"),
     "return_transit": ("{pre}退回件 快件离开 【{hub}】 已发往 【{next}】",
+                       "{pre}退回件 已到达 【{hub}】",
                        "{pre}快件已退回，正在发往寄件地【{ocity}】，当前到达【{hub}】",
                        "{pre}【{hub}】 退件已发出，下一站 【{next}】",
                        "{pre}您的快件因拒收正在退回寄件人途中，已到达【{hub}】"),
     "returned": ("【{ocity}】 退回件已签收，签收人：寄件人",
+                 "【{ocity}】 退回件已妥投，签收人：寄件人本人",
+                 "快件已退回至寄件人处，寄件人已签收",
                  "【{ocity}】 您的快件已退回寄件人，寄件人已签收",
                  "退件已妥投，签收人：商家仓库，退回件处理完毕",
                  "【{o_outlet}】 退回件已由寄件人签收"),
     "damaged": ("{pre}快件在【{hub}】发现外包装破损，已登记问题件，正在核实处理",
+                "{pre}快件在运输过程中损坏，已联系寄件人协商处理",
+                "{pre}【{hub}】 内件破损，已做留仓处理，等待寄件方确认",
                 "{pre}【{hub}】 快件破损，暂停转运，已联系寄件方处理",
                 "{pre}【{outlet}】 快件外包装严重破损，内件受损，已做问题件处理，请联系寄件人",
                 "{pre}快件运输途中破损，已拍照留存并通知寄件方，等待处理意见"),
     "address": ("{pre}快件派送不成功，原因：收件地址不详，无法联系收件人，请寄件人提供详细地址",
+                "{pre}收件人电话停机，地址不详，无法派送",
+                "{pre}查无此人，收件人电话无法接通且地址有误，快件滞留【{outlet}】",
+                "{pre}收件地址不完整，请联系寄件方补充详细地址",
                 "{pre}【{outlet}】 问题件：收件人电话错误（空号），无法联系收件人，快件滞留网点",
                 "{pre}收件人地址错误，无法派送，需寄件人更正收件地址",
                 "{pre}【{outlet}】 收件人信息不全：电话号码错误，地址不详，已联系寄件方"),
     "address_fixed": ("{pre}已联系收件人更正地址，快件重新安排派送",),
     "lost": ("{pre}很抱歉，您的快件在【{hub}】遗失，已启动理赔流程，请联系寄件方处理",
+             "{pre}快件丢件，已上报理赔",
+             "很抱歉，您的包裹在运输途中遗失，我们已为寄件人办理理赔",
              "{pre}快件丢失，我司已登记理赔，给您带来不便深表歉意",
              "{pre}快件在运输途中遗失，{cname}已联系寄件人协商赔付",
              "经核实，快件已丢失，请寄件方申请理赔"),
+}
+
+#: further real-world phrasings of some kinds, used beside the house style's own
+EXTRA_TEXTS: dict[str, tuple[str, ...]] = {
+    "pickup": ("{pre}快件已存放至【{locker}】，请凭取件码{code}及时取件，超时未取将收取保管费",
+               "{pre}您的快递已入柜【{locker}】，取件码{code}，超过18小时将收取超时费",
+               "{pre}您的包裹已到达【{locker}】自提点，请凭取件码{code}前往领取"),
+    "delivered": ("{pre}投递结果反馈-投递成功，签收人：本人",
+                  "{pre}您的快件已签收，签收人：本人签收，如有疑问请联系{staff}：{phone}"),
+    "outlet_arrive": ("{pre}快件已到达【{outlet}】，正在安排派送，如有疑问请联系{phone}",),
 }
 
 LOCKERS = ("{estate}菜鸟驿站", "丰巢智能快递柜（{estate}{n}号楼旁）", "兔喜生活{estate}店", "妈妈驿站（{road}店）",
@@ -619,7 +653,7 @@ KIND_META: dict[str, tuple[str, frozenset[str], tuple[tuple[str, str], ...]]] = 
     "ofd2": ("out_for_delivery", frozenset(), (("派件", "5"),)),
     "pickup": ("available_for_pickup", frozenset(), (("投柜或驿站", "501"),)),
     "delivered": ("delivered", frozenset(), (("本人签收", "301"), ("签收", "3"))),
-    "delivered_proxy": ("delivered", frozenset(), (("代签", "303"),)),
+    "delivered_proxy": ("delivered", frozenset({"available_for_pickup"}), (("代签", "303"),)),
     "failed": ("failed_attempt", frozenset({"exception"}), (("派件异常", "204"),)),
     "unreachable": ("exception", frozenset({"failed_attempt"}), (("超区", "207"),)),
     "transfer": ("exception", frozenset({"in_transit", "failed_attempt"}), (("转投", "7"),)),
@@ -630,13 +664,15 @@ KIND_META: dict[str, tuple[str, frozenset[str], tuple[tuple[str, str], ...]]] = 
     "address": ("exception", frozenset({"failed_attempt"}), (("疑难", "2"),)),
     "address_fixed": ("out_for_delivery", frozenset({"arrived_destination_city", "in_transit"}), (("派件", "5"),)),
     "lost": ("exception", frozenset(), (("疑难", "2"),)),
-    "intl": ("in_transit", frozenset(), (("干线", "1002"),)),
-    "customs": ("in_transit", frozenset(), (("清关中", "11"), ("已清关", "12"))),
+    "delay": ("in_transit", frozenset({"arrived_destination_city"}), (("在途", "0"),)),
+    "intl": ("in_transit", frozenset({"arrived_destination_city"}), (("干线", "1002"),)),
+    "customs": ("in_transit", frozenset({"arrived_destination_city"}), (("清关中", "11"), ("已清关", "12"))),
+    "pickup_expired": ("returning", frozenset({"exception"}), (("柜或驿站超时未取", "205"), ("退回", "6"))),
 }
 #: detailed code -> the coarse group a basic reply carries
 COARSE = {"101": "1", "102": "1", "1": "1", "103": "1", "1002": "0", "0": "0", "1001": "0", "5": "5", "501": "5",
           "301": "3", "3": "3", "302": "3", "303": "3", "304": "3", "204": "2", "207": "2", "7": "7", "203": "2",
-          "14": "14", "6": "6", "4": "4", "209": "2", "2": "2", "11": "8", "12": "8", "202": "0", "201": "2"}
+          "14": "14", "6": "6", "4": "4", "205": "2", "209": "2", "2": "2", "11": "8", "12": "8", "202": "0", "201": "2"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -645,7 +681,7 @@ COARSE = {"101": "1", "102": "1", "1": "1", "103": "1", "1002": "0", "0": "0", "
 
 #: event kinds after which a parcel is moving (its silence is judged against a stall threshold)
 _MOVING = frozenset({"collected", "hub_arrive", "hub_depart", "outlet_arrive", "ofd", "ofd2", "intl", "customs",
-                     "address_fixed"})
+                     "address_fixed", "delay"})
 
 
 @dataclass
@@ -763,6 +799,8 @@ class _Gen:
             ev.at = at
             at = at - timedelta(hours=ev.gap) - timedelta(seconds=r.randint(0, 900))
         staff_d, phone_d = _staff(r), _mobile(r)
+        if r.random() < 0.2:  # some couriers mask their staff's numbers too
+            phone_d = phone_d[:3] + "****" + phone_d[7:]
         fields_common = {
             "cname": c.cname, "ocity": trip.origin.city, "o_outlet": _outlet(style, trip.origin),
             "tel": f"{r.choice(AREA_CODES)}-{r.randint(6000000, 8999999)}",
@@ -787,8 +825,12 @@ class _Gen:
             f["pre"] = f"【{ev.city}】 " if style in BRACKET_STYLES and ev.city else ""
             if not ev.text:
                 variants = STYLE_TEXTS[style].get(ev.kind) or SHARED_TEXTS[ev.kind]
+                if ev.kind in EXTRA_TEXTS and r.random() < 0.3:
+                    variants = EXTRA_TEXTS[ev.kind]
                 ev.text = r.choice(variants).format_map(f)
             items.append(self.item(ev, detailed, bare))
+            if r.random() < 0.03:  # couriers' systems sometimes report one scan twice
+                items.append(dict(items[-1]))
         items.reverse()  # newest first
         latest_code = items[0].get("statusCode") if detailed else None
         if state is None:
@@ -807,7 +849,7 @@ class _Gen:
             out.update(location=ev.city, areaCode=None, areaName=f"{ev.prov_s},{ev.city}" if ev.city else None,
                        status=name, statusCode=code)
         elif not bare:
-            out.update(location="", status="", statusCode="0")
+            out.update(location=self.rng.choice(("", None)), status="", statusCode="0")
         return out
 
     def pickup_code(self) -> str:
@@ -897,6 +939,8 @@ class _Gen:
         last = evs[-1]
         kind = "city_hub" if last.kind.startswith("hub_") and last.stage == "city_hub" else last.kind
         exp, ok, _ = KIND_META[kind]
+        if "安排派送" in last.text:  # "arrived, arranging delivery": out for delivery is a fair reading too
+            ok = ok | {"out_for_delivery"}
         stage = last.stage if last.stage in ("transit", "city", "city_hub") and last.kind in _MOVING else ""
         self.add(family, trip, reply, shipped, flags, status or exp,
                  f"{note}; newest: {last.kind} {age:.0f} h ago", detailed, ok, stage)
@@ -910,10 +954,19 @@ class _Gen:
 # Families
 
 
-def _transit_prefix(g: _Gen, evs: list[Ev], *, allow_collected: bool = True) -> list[Ev]:
-    """A prefix of ``evs`` ending at an event in transit (not in the buyer's city)."""
+def _transit_prefix(g: _Gen, evs: list[Ev], *, allow_collected: bool = True, towards_buyer: float = 0.0) -> list[Ev]:
+    """A prefix of ``evs`` ending at an event in transit (not in the buyer's city).
+
+    ``towards_buyer``: chance to end at the departure whose text names the buyer's city as
+    the next stop (快件离开【杭州中转部】已发往【北京中转部】 while the buyer is in 北京):
+    the parcel is still outside the buyer's city.
+    """
     idx = [i for i, e in enumerate(evs) if e.stage == "transit" and e.kind != "info"
            and (allow_collected or e.kind != "collected")]
+    if g.rng.random() < towards_buyer:
+        last_depart = [i for i in idx if evs[i].kind == "hub_depart"]
+        if last_depart:
+            return evs[: last_depart[-1] + 1]
     return evs[: g.rng.choice(idx) + 1]
 
 
@@ -923,6 +976,8 @@ def fam_fresh(g: _Gen, i: int) -> None:
     evs = g.forward(trip)
     cut = g.rng.randrange(1 if evs[0].kind == "info" else 0, len(evs))
     evs = evs[: cut + 1]
+    if evs[-1].hub and g.rng.random() < 0.2:  # a delay notice: news, not a problem
+        evs.append(Ev("delay", None, hub=evs[-1].hub, stage=evs[-1].stage, gap=g.rng.uniform(0.5, 3)))
     stage = {"city": "city", "city_hub": "city_hub"}.get(evs[-1].stage, "transit")
     age = g.fit(g.rng.uniform(1, 14), "ok", stage, trip.dest.remote)
     g.trace_case("fresh", trip, evs, age, (), "moving normally", i % 2 == 0)
@@ -940,7 +995,7 @@ def fam_transit_stalled(g: _Gen, i: int) -> None:
 
 def fam_transit_ok(g: _Gen, i: int) -> None:
     trip = g.trip(remote=g.rng.choice(("no", "no", "maybe")))
-    evs = _transit_prefix(g, g.forward(trip))
+    evs = _transit_prefix(g, g.forward(trip), towards_buyer=0.4)
     age = g.fit(g.rng.uniform(26, 38), "ok", "transit", trip.dest.remote)
     g.trace_case("transit_ok", trip, evs, age, (), "in transit, within the 48 h threshold", i % 2 == 0)
 
@@ -959,6 +1014,30 @@ def fam_remote_stalled(g: _Gen, i: int) -> None:
     age = g.fit(g.rng.uniform(84, 110), "stall", "transit", "yes")
     g.trace_case("remote_stalled", trip, evs, age, {"stalled"}, "remote destination, silent past 48+24 h",
                  i % 2 == 0)
+
+
+def _city_hub(g: _Gen, i: int, stalled: bool) -> None:
+    """The newest scan is at the sorting hub of the buyer's own city (北京 buyer, 北京中转部)."""
+    dest = g.rng.choice([p for p in DESTINATIONS if HUBS[p.hub][2] == p.city and p.remote == "no"])
+    trip = g.trip(dest=dest)
+    evs = g.forward(trip)
+    last = max(i for i, e in enumerate(evs) if e.stage == "city_hub")
+    evs = evs[: last + 1 - g.rng.randint(0, 1)]
+    if stalled:
+        age = g.fit(g.rng.uniform(56, 70), "stall", "city_hub", dest.remote)
+        g.trace_case("city_hub_stalled", trip, evs, age, {"stalled"},
+                     "at the buyer's city hub, past both the 24 h and the 48 h threshold", i % 2 == 0)
+    else:
+        age = g.fit(g.rng.uniform(3, 16), "ok", "city_hub", dest.remote)
+        g.trace_case("city_hub_ok", trip, evs, age, (), "at the buyer's city hub, within 24 h", i % 2 == 0)
+
+
+def fam_city_hub_stalled(g: _Gen, i: int) -> None:
+    _city_hub(g, i, stalled=True)
+
+
+def fam_city_hub_ok(g: _Gen, i: int) -> None:
+    _city_hub(g, i, stalled=False)
 
 
 def _city_prefix(g: _Gen, trip: Trip) -> list[Ev]:
@@ -989,9 +1068,27 @@ def fam_pickup(g: _Gen, i: int) -> None:
     evs = g.forward(trip)
     if g.rng.random() < 0.25:
         evs += [Ev("failed", trip.dest, stage="city", gap=g.rng.uniform(2, 6))]
+    elif g.rng.random() < 0.1:
+        evs += [Ev("address", trip.dest, stage="city", gap=g.rng.uniform(2, 6)),
+                Ev("address_fixed", trip.dest, stage="city", gap=g.rng.uniform(2, 10))]
     evs.append(Ev("pickup", trip.dest, stage="pickup", gap=g.rng.uniform(0.5, 4)))
     age = g.rng.uniform(100, 140)
     g.trace_case("pickup", trip, evs, age, (), "at a pickup point for ~5 days", i % 2 == 0)
+
+
+def fam_pickup_expired(g: _Gen, i: int) -> None:
+    """Never collected from the 驿站 / locker, now going back to the shop: returned to sender."""
+    r = g.rng
+    trip = g.trip()
+    evs = g.forward(trip) + [Ev("pickup", trip.dest, stage="pickup", gap=r.uniform(0.5, 4)),
+                             Ev("pickup_expired", trip.dest, stage="city", gap=r.uniform(72, 170))]
+    if r.random() < 0.5:
+        hub = trip.dest.hub
+        evs.append(Ev("return_transit", None, hub=hub, next=_hub_name(trip.courier.style, trip.origin.hub),
+                      gap=r.uniform(4, 12)))
+    age = g.fit(r.uniform(2, 15), "ok", "city", trip.dest.remote)
+    g.trace_case("pickup_expired_returning", trip, evs, age, {"exception"},
+                 "not collected from the pickup point, returning to the sender", i % 2 == 0)
 
 
 def fam_delivered(g: _Gen, i: int) -> None:
@@ -1050,7 +1147,7 @@ def fam_refused(g: _Gen, i: int) -> None:
     trip = g.trip()
     evs = g.forward(trip) + [Ev("refused", trip.dest, stage="city", gap=r.uniform(0.5, 6))]
     family = "refused"
-    if r.random() < 0.6:
+    if i % 3 != 0:
         family = "refused_returning"
         back = list(reversed(g.hubs(trip.origin, trip.dest)))
         for j, hub in enumerate(back[: r.randint(1, len(back))]):
@@ -1266,6 +1363,8 @@ FAMILIES: dict[str, tuple[Callable[[_Gen, int], None], int]] = {
     "remote_stalled": (fam_remote_stalled, 10),
     "city_ok": (fam_city_ok, 22),
     "city_stalled": (fam_city_stalled, 24),
+    "city_hub_ok": (fam_city_hub_ok, 8),
+    "city_hub_stalled": (fam_city_hub_stalled, 8),
     "silent_week": (fam_silent_week, 10),
     "pickup": (fam_pickup, 20),
     "delivered": (fam_delivered, 28),
@@ -1274,6 +1373,7 @@ FAMILIES: dict[str, tuple[Callable[[_Gen, int], None], int]] = {
     "unreachable": (fam_unreachable, 26),
     "refused": (fam_refused, 18),
     "returned": (fam_returned, 10),
+    "pickup_expired_returning": (fam_pickup_expired, 6),
     "damaged": (fam_damaged, 10),
     "address_problem": (fam_address, 12),
     "lost": (fam_lost, 10),
