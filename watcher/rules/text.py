@@ -13,8 +13,11 @@ regular expression per rule, at import) and applies the documented precedence:
        returned > lost > damaged > refused > delay_stop > unreachable
        > address_problem > returning > collected_explicit > delivered_in_hand
        > pickup_signed > pickup_point > delivered > failed_attempt > customs
-       > delayed > undeliverable (bare 无法派送) > pickup_hint > out_for_delivery
-       > info > collected > transit
+       > delayed > undeliverable > pickup_hint > out_for_delivery > info
+       > collected > transit
+
+   (``undeliverable`` is the bare 无法派送, which the shop's ops team reads as
+   "not served": every more specific reason above it wins.)
 
    In words: the return's end before anything; the cause of a problem before
    its consequence ("拒收，正在退回" is refused, "地址不详，将退回" an address
@@ -33,13 +36,12 @@ No cue at all gives :attr:`Event.UNKNOWN` — never a guessed "in transit".
 
 from __future__ import annotations
 
-import bisect
 import enum
 import html
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -78,9 +80,107 @@ class Event(str, enum.Enum):
 # --- compiled data ----------------------------------------------------------------------
 
 #: clause boundaries after normalization ("，" and "；" are "," and ";" by then)
-_BOUNDARIES = frozenset(",.;!?。")
+_BOUNDARIES = ",.;!?。"
 #: `%` in a pattern: one character of the same clause
 _CLAUSE_CHAR = r"[^,.;!?。]"
+_HAS_LATIN = re.compile(r"[a-z]")
+
+
+def _is_latin(word: str) -> bool:
+    """English (ASCII-only) cues are matched as whole words, and only in texts with Latin letters."""
+    return word.isascii()
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    """One alternation for many literals, factored by common prefix (fast in ``re``).
+
+    Longer keywords win over their prefixes ("已签收" over "已签"): a branch that can
+    continue is tried before the one that stops.
+    """
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return build(trie)
+
+
+class _Cues:
+    """A rule's cues, split so that ``re`` can skip ahead quickly.
+
+    Chinese keywords are one prefix-factored alternation and every pattern is its own
+    regex (both then start with a literal, which lets ``re`` scan for its first
+    character).  English keywords and patterns match whole words (``\\b``) and are
+    only searched in texts that contain Latin letters at all.
+    """
+
+    __slots__ = ("native", "latin")
+
+    def __init__(self, keywords: Iterable[str], patterns: Iterable[str]) -> None:
+        kws = {k.casefold() for k in keywords}
+        native_kw = sorted(k for k in kws if not _is_latin(k))
+        latin_kw = sorted(k for k in kws if _is_latin(k))
+        pats = list(patterns)
+        self.native: tuple[re.Pattern[str], ...] = tuple(
+            re.compile(x)
+            for x in ([_trie_regex(native_kw)] if native_kw else [])
+            + [_pattern(p) for p in pats if not _is_latin(p)]
+        )
+        latin = [rf"\b{_trie_regex(latin_kw)}\b"] if latin_kw else []
+        latin += [rf"\b(?:{_pattern(p)})" for p in pats if _is_latin(p)]
+        self.latin: re.Pattern[str] | None = re.compile("|".join(latin)) if latin else None
+
+    def finditer(self, text: str, latin: bool) -> Iterator[re.Match[str]]:
+        """Every cue occurrence, overlapping ones included (each start position once per regex)."""
+        regexes = self.native + ((self.latin,) if latin and self.latin is not None else ())
+        for rx in regexes:
+            pos = 0
+            while (m := rx.search(text, pos)) is not None:
+                yield m
+                pos = m.start() + 1
+
+    def search(self, text: str) -> bool:
+        return any(True for _ in self.finditer(text, _HAS_LATIN.search(text) is not None))
+
+
+class _Affixes:
+    """Short words tested at the end of the text before a cue or the start of the text after it."""
+
+    __slots__ = ("words", "latin")
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = tuple(sorted({w.casefold() for w in words}, key=len, reverse=True))
+        self.latin = frozenset(w for w in self.words if _is_latin(w))
+
+    def ending(self, text: str) -> str | None:
+        """The word ``text`` ends with (whole words only for English), or ``None``."""
+        text = text.rstrip()
+        if not text.endswith(self.words):  # the usual case, decided in C
+            return None
+        for w in self.words:
+            if text.endswith(w) and not (w in self.latin and text[-len(w) - 1 : -len(w)].isalnum()):
+                return w
+        return None
+
+    def starting(self, text: str) -> str | None:
+        """The word ``text`` starts with (whole words only for English), or ``None``."""
+        text = text.lstrip()
+        if not text.startswith(self.words):
+            return None
+        for w in self.words:
+            if text.startswith(w) and not (w in self.latin and text[len(w) : len(w) + 1].isalnum()):
+                return w
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,70 +188,36 @@ class _Rule:
     name: str
     event: Event
     note: str
-    cue: re.Pattern[str]
-    not_after: re.Pattern[str] | None  # searched in the text right before a cue (anchored at its end)
-    not_before: re.Pattern[str] | None  # matched on the text right after a cue
+    cues: _Cues
+    not_after: _Affixes  # words right before a cue that cancel it
+    not_before: _Affixes  # words right after a cue that cancel it
 
 
 @dataclass(frozen=True, slots=True)
 class _Grammar:
-    drop: dict[int, str]
-    characters: dict[int, str]
-    negated_before: re.Pattern[str]
-    negated_after: re.Pattern[str]
-    hedge_clause: re.Pattern[str]
-    hedge_immediate: re.Pattern[str]
-    condition: re.Pattern[str]
-    consequence: re.Pattern[str]
+    table: dict[int, str]  # str.translate table: dropped characters and character variants
+    negators: _Affixes
+    bridges: _Affixes
+    negated_after: _Affixes
+    hedge_clause: _Cues
+    hedge_immediate: _Affixes
+    condition: _Affixes
+    consequence: _Cues
     rules: tuple[_Rule, ...]
-
-
-def _literal(word: str) -> str:
-    """A keyword as a regex: escaped; ASCII words and phrases match whole words only."""
-    body = re.escape(word.casefold())
-    if word[:1].isascii() and word[:1].isalnum():
-        body = r"\b" + body
-    if word[-1:].isascii() and word[-1:].isalnum():
-        body = body + r"\b"
-    return body
-
-
-def _alternation(words: Iterable[str]) -> str:
-    # longest first, so that the longer of two overlapping keywords is the one reported
-    return "|".join(_literal(w) for w in sorted(set(words), key=len, reverse=True))
 
 
 def _pattern(source: str) -> str:
     return source.replace("%", _CLAUSE_CHAR)
 
 
-def _tail(words: Iterable[str], bridge: str = "") -> re.Pattern[str] | None:
-    """Matches when the text *ends* with one of ``words`` (optionally followed by bridges)."""
-    alt = _alternation(words)
-    if not alt:
-        return None
-    return re.compile(rf"(?:{alt})\s*{bridge}$")
-
-
-def _head(words: Iterable[str]) -> re.Pattern[str] | None:
-    """Matches when the text *starts* with one of ``words``."""
-    alt = _alternation(words)
-    return re.compile(rf"\s*(?:{alt})") if alt else None
-
-
 def _compile(data: Mapping[str, Any]) -> _Grammar:
     norm = data["normalize"]
-    drop = {ord(ch): " " for ch in norm["drop"]}
-    characters: dict[int, str] = {}
+    table = {ord(ch): " " for ch in norm["drop"]}
     for pair in norm["characters"].split():
         if len(pair) != 2:
             raise ValueError(f"keywords.toml: [normalize] characters: {pair!r} is not a pair")
         if pair[0] != pair[1]:
-            characters[ord(pair[0])] = pair[1]
-
-    neg = data["negation"]
-    bridge = rf"(?:(?:{_alternation(neg['bridge'])})\s*){{0,2}}"
-    hedge = data["hedge"]
+            table[ord(pair[0])] = pair[1]
 
     rules: list[_Rule] = []
     seen: set[str] = set()
@@ -160,37 +226,29 @@ def _compile(data: Mapping[str, Any]) -> _Grammar:
         if name in seen:
             raise ValueError(f"keywords.toml: rule {name!r} appears twice")
         seen.add(name)
-        parts = [_alternation(raw.get("keywords", ()))] if raw.get("keywords") else []
-        parts += [_pattern(p) for p in raw.get("patterns", ())]
-        if not parts:
+        if not raw.get("keywords") and not raw.get("patterns"):
             raise ValueError(f"keywords.toml: rule {name!r} has no keywords or patterns")
         rules.append(
             _Rule(
                 name=name,
                 event=Event(raw["event"]),
                 note=raw.get("note", ""),
-                cue=re.compile("|".join(f"(?:{p})" for p in parts)),
-                not_after=_tail(raw.get("not_after", ())),
-                not_before=_head(raw.get("not_before", ())),
+                cues=_Cues(raw.get("keywords", ()), raw.get("patterns", ())),
+                not_after=_Affixes(raw.get("not_after", ())),
+                not_before=_Affixes(raw.get("not_before", ())),
             )
         )
 
-    negated_before = _tail(neg["before"], bridge)
-    negated_after = _head(neg["after"])
-    hedge_clause = re.compile(_alternation(hedge["clause"]))
-    hedge_immediate = _tail(hedge["immediate"])
-    condition = _head(hedge["condition"])
-    consequence = re.compile(_alternation(hedge["consequence"]))
-    assert negated_before and negated_after and hedge_immediate and condition
+    neg, hedge = data["negation"], data["hedge"]
     return _Grammar(
-        drop=drop,
-        characters=characters,
-        negated_before=negated_before,
-        negated_after=negated_after,
-        hedge_clause=hedge_clause,
-        hedge_immediate=hedge_immediate,
-        condition=condition,
-        consequence=consequence,
+        table=table,
+        negators=_Affixes(neg["before"]),
+        bridges=_Affixes(neg["bridge"]),
+        negated_after=_Affixes(neg["after"]),
+        hedge_clause=_Cues(hedge["clause"], ()),
+        hedge_immediate=_Affixes(hedge["immediate"]),
+        condition=_Affixes(hedge["condition"]),
+        consequence=_Cues(hedge["consequence"], ()),
         rules=tuple(rules),
     )
 
@@ -227,7 +285,7 @@ def normalize(text: str) -> str:
     if "&" in s or "<" in s:
         s = _TAG.sub(" ", html.unescape(s))
     s = unicodedata.normalize("NFKC", s)
-    s = s.translate(_GRAMMAR.drop).translate(_GRAMMAR.characters)
+    s = s.translate(_GRAMMAR.table)
     s = _SPACE_NEAR_CJK.sub("", s)
     s = _SPACES.sub(" ", s).strip()
     return s.casefold()
@@ -236,41 +294,56 @@ def normalize(text: str) -> str:
 # --- classification ---------------------------------------------------------------------
 
 
-def _counts(text: str, start: int, end: int, rule: _Rule, bounds: list[int]) -> bool:
-    """Whether the cue at ``text[start:end]`` counts (is neither negated nor hedged)."""
+def _negated_before(prefix: str) -> bool:
+    """``prefix`` ends with a negator, possibly followed by up to two bridge words."""
     g = _GRAMMAR
-    i = bisect.bisect_left(bounds, start)
-    clause_start = bounds[i - 1] + 1 if i else 0
+    for _ in range(3):
+        if g.negators.ending(prefix) is not None:
+            return True
+        bridge = g.bridges.ending(prefix)
+        if bridge is None:
+            return False
+        prefix = prefix.rstrip()[: -len(bridge)]
+    return False
+
+
+def _clause_start(text: str, pos: int) -> int:
+    """Index of the first character of the clause holding ``text[pos]``."""
+    return max(text.rfind(ch, 0, pos) for ch in _BOUNDARIES) + 1
+
+
+def _counts(text: str, m: re.Match[str], rule: _Rule) -> bool:
+    """Whether the cue ``m`` counts (is neither negated nor hedged)."""
+    g = _GRAMMAR
+    start, end = m.span()
+    clause_start = _clause_start(text, start)
     prefix = text[clause_start:start]
     suffix = text[end : end + 12]
-    if g.negated_after.match(suffix):
+    if suffix and (g.negated_after.starting(suffix) is not None or rule.not_before.starting(suffix) is not None):
         return False
-    if rule.not_before is not None and rule.not_before.match(suffix):
+    if not prefix:
+        return True
+    if _negated_before(prefix) or g.hedge_immediate.ending(prefix) is not None:
         return False
-    if prefix:
-        if g.negated_before.search(prefix[-16:]) or g.hedge_immediate.search(prefix[-16:]):
+    if rule.not_after.ending(prefix) is not None:
+        return False
+    if g.hedge_clause.search(prefix):
+        return False
+    # "如您不在家，快件将放至驿站": a consequence of the condition in the clause before
+    if clause_start and g.consequence.search(prefix):
+        prev_start = _clause_start(text, clause_start - 1)
+        if g.condition.starting(text[prev_start:clause_start]) is not None:
             return False
-        if rule.not_after is not None and rule.not_after.search(prefix[-16:]):
-            return False
-        if g.hedge_clause.search(prefix):
-            return False
-        # "如您不在家，快件将放至驿站": a consequence of the condition in the clause before
-        if clause_start and g.consequence.search(prefix):
-            prev_start = bounds[i - 2] + 1 if i >= 2 else 0
-            if g.condition.match(text, prev_start, clause_start):
-                return False
     return True
 
 
 def _decide(text: str) -> tuple[_Rule, re.Match[str]] | None:
     """The deciding rule and cue of a normalized text, or ``None``."""
-    bounds = [i for i, ch in enumerate(text) if ch in _BOUNDARIES]
+    latin = _HAS_LATIN.search(text) is not None
     for rule in _GRAMMAR.rules:
-        pos = 0
-        while (m := rule.cue.search(text, pos)) is not None:
-            if _counts(text, m.start(), m.end(), rule, bounds):
+        for m in rule.cues.finditer(text, latin):
+            if _counts(text, m, rule):
                 return rule, m
-            pos = m.start() + 1
     return None
 
 
