@@ -93,6 +93,9 @@ class Checkpoint:
     location: str = ""
     raw_code: str = ""  # the provider's own code for this scan, if it gives one
     status: Status | None = None  # the provider's normalized status for this scan, if known
+    #: the provider's own short name for ``raw_code`` (Kuaidi100: "超区", "拒收", "破损" …);
+    #: the rules read it when the checkpoint text itself says nothing specific
+    label: str = ""
 
     def __post_init__(self) -> None:
         if self.time.tzinfo is None:

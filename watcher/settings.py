@@ -27,6 +27,7 @@ __all__ = [
     "ShopSettings",
     "DatabaseSettings",
     "TrackingSettings",
+    "DetectionSettings",
     "NoticesSettings",
     "TwilioSettings",
     "ReportSettings",
@@ -98,6 +99,36 @@ class TrackingSettings(_Section):
     backoff_seconds: float = Field(default=1.0, ge=0)
 
 
+class DetectionSettings(_Section):
+    """Stall thresholds and what extends them (see README, "Detection")."""
+
+    #: no collection scan this long after shipped_at (or after import, without shipped_at)
+    not_collected_hours: float = Field(default=24, gt=0)
+    #: in transit without a new checkpoint
+    transit_hours: float = Field(default=48, gt=0)
+    #: in the buyer's city or out for delivery without a new checkpoint
+    city_hours: float = Field(default=24, gt=0)
+    #: extra time for remote destinations (Xinjiang, Tibet, Qinghai, …; see watcher/rules/remote.toml)
+    remote_extra_hours: float = Field(default=24, ge=0)
+    #: a stall this long (days without a checkpoint) escalates to "probably lost: open a claim"
+    lost_after_days: float = Field(default=5, gt=0)
+    #: official public holidays extend thresholds by the hours they cover
+    holidays: bool = True
+    #: peak sale periods that extend thresholds, "MM-DD..MM-DD" (inclusive)
+    peaks: list[str] = Field(default_factory=lambda: ["11-11..11-15", "12-12..12-14", "06-18..06-20"])
+    #: areas a courier is known not to serve: { zhongtong = ["西藏自治区", "新疆维吾尔自治区/喀什地区"] }
+    unreachable_areas: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("peaks")
+    @classmethod
+    def _peaks(cls, value: list[str]) -> list[str]:
+        from watcher.rules.calendar import PeakPeriod
+
+        for text in value:
+            PeakPeriod.parse(text)
+        return value
+
+
 class NoticesSettings(_Section):
     quiet_hours: str = "21:00-08:00"
     channels: list[str] = Field(default_factory=lambda: ["chat", "sms"])
@@ -141,6 +172,7 @@ class Settings(_Section):
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     #: ``[providers.<adapter>]`` tables; each adapter validates its own
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    detection: DetectionSettings = Field(default_factory=DetectionSettings)
     notices: NoticesSettings = Field(default_factory=NoticesSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)

@@ -32,7 +32,7 @@ from carriers.base import (
     TrackingQuery,
     TrackingResult,
 )
-from carriers.kuaidi100.statuses import PROVIDER, TIME_VERDICT_STATES, state_status
+from carriers.kuaidi100.statuses import PROVIDER, STATE_NAMES, TIME_VERDICT_STATES, state_status
 from watcher.errors import ProviderAuthError, ProviderRejected, ProviderTransient
 
 __all__ = [
@@ -151,6 +151,7 @@ def _checkpoint(item: Any) -> Checkpoint:
         location=_text(item.get("location")) or _text(item.get("areaName")),
         raw_code=raw_code,
         status=state_status(raw_code) if raw_code else None,
+        label=STATE_NAMES.get(raw_code, "") or _text(item.get("status")),
     )
 
 

@@ -178,7 +178,9 @@ def test_carriers_lists_builtins_through_entry_points(capsys, config: Path) -> N
 
 def test_db_upgrade(capsys, config: Path) -> None:
     code, out, _ = run(capsys, "--config", str(config), "db", "upgrade")
-    assert code == 0 and "0001" in out
+    from watcher.store.db import SCHEMA_HEAD
+
+    assert code == 0 and f"empty -> {SCHEMA_HEAD}" in out
     code, out, _ = run(capsys, "--config", str(config), "db", "upgrade")
     assert code == 0 and "up to date" in out
 

@@ -161,7 +161,9 @@ def cmd_show(args: argparse.Namespace) -> int:
             f"{args.number} exists for several couriers ({', '.join(p.courier for p in found)}): add --carrier"
         )
     parcel = found[0]
-    detail = parcel_detail(parcel, queries.checkpoints_of(app.db, parcel.id))  # type: ignore[arg-type]
+    assert parcel.id is not None
+    checkpoints = queries.checkpoints_of(app.db, parcel.id)
+    detail = parcel_detail(parcel, checkpoints, queries.flag_events_of(app.db, parcel.id))
     if args.json:
         emit_json(detail)
         return 0
@@ -177,8 +179,15 @@ def cmd_show(args: argparse.Namespace) -> int:
         when = getattr(parcel, key)
         if when:
             out.print(f"{key:>16}: {local_time(when, tz)}")
-    rows = [(local_time(c.time, tz), c.location, c.status or "", c.text) for c in queries.checkpoints_of(app.db, parcel.id)]  # type: ignore[arg-type]
+    for flag in detail["flag_details"]:
+        extended = f", +{flag['extended_hours']:g} h for {', '.join(flag['extended_by'])}" if flag["extended_by"] else ""
+        level = f", level {flag['level']}" if flag["level"] else ""
+        out.print(f"{'flag':>16}: {flag['flag']} ({flag['code']}{level}{extended}): {flag['reason']}")
+    rows = [(local_time(c.time, tz), c.location, c.status or "", c.text) for c in checkpoints]
     out.print(table(["time", "location", "status", "text"], rows, title="checkpoints (newest first)"))
+    history = [(e["flag"], e["code"], e["raised_at"][:16], (e["cleared_at"] or "open")[:16]) for e in detail["flag_history"]]
+    if history:
+        out.print(table(["flag", "code", "raised", "cleared"], history, title="flag history"))
     return 0
 
 
@@ -220,6 +229,28 @@ def cmd_carriers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from carriers.couriers import UnknownCourier
+    from watcher.coverage import check_coverage
+
+    app = _app(args)
+    try:
+        answer = check_coverage(app.db, app.settings, args.carrier, args.address)
+    except UnknownCourier as exc:
+        raise InputError(str(exc)) from None
+    if args.json:
+        emit_json(answer.as_dict())
+        return 0
+    verdict = {False: "NOT served", True: "served", None: "unknown"}[answer.served]
+    out = console()
+    out.print(f"{answer.courier} → {answer.area}: {verdict}")
+    for reason in answer.reasons:
+        out.print(f"  - {reason}")
+    for s in answer.suggestions:
+        out.print(f"  try {s.courier}: {s.why}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from watcher.demo import run_demo
 
@@ -238,7 +269,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 _VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": cmd_import, "add": cmd_add, "poll": cmd_poll, "run": cmd_run, "list": cmd_list,
-    "show": cmd_show, "carriers": cmd_carriers, "demo": cmd_demo, "db": cmd_db,
+    "show": cmd_show, "coverage": cmd_coverage, "carriers": cmd_carriers, "demo": cmd_demo, "db": cmd_db,
 }
 
 

@@ -80,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--carrier", help="courier, when one number exists for several couriers")
     _json_flag(p)
 
+    p = verbs.add_parser("coverage", help="does a courier serve an address? (before dispatch)")
+    p.add_argument("--carrier", required=True)
+    p.add_argument("--address", required=True, help='full address, e.g. "新疆喀什地区塔什库尔干县…"')
+    _json_flag(p)
+
     p = verbs.add_parser("carriers", help="installed carrier adapters and the couriers they cover")
     _json_flag(p)
 

@@ -29,7 +29,8 @@ from watcher.clock import Clock, SystemClock
 from watcher.errors import ConfigError, ProviderAuthError, ProviderError, ProviderTransient
 from watcher.poller.health import ProviderHealth
 from watcher.poller.limiter import RateLimiter
-from watcher.rules import ParcelFacts, evaluate
+from watcher.rules import ParcelFacts, Verdict, evaluate
+from watcher.rules.calendar import HolidayCalendar, PeakPeriod
 from watcher.settings import Settings
 from watcher.store.db import Database
 from watcher.store.models import PollLog
@@ -51,6 +52,9 @@ Sleep = Callable[[float], Awaitable[None]]
 
 #: parcels stored per transaction; each commit has a fixed cost, so answers are grouped
 WRITE_BATCH = 200
+
+#: statuses of a parcel the provider has never reported on
+_NOTHING_YET = {"pending", "info_received", "unknown"}
 
 #: problems that will not go away by asking again soon: poll these far less often
 _SLOW_PROBLEMS = {ProblemKind.INVALID_NUMBER, ProblemKind.UNSUPPORTED_COURIER}
@@ -129,6 +133,10 @@ class Poller:
         self._adapters: dict[str, CarrierAdapter] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self.health: dict[str, ProviderHealth] = {}
+        detection = settings.detection
+        self.calendar = HolidayCalendar(
+            settings.shop.tz, [PeakPeriod.parse(p) for p in detection.peaks], holidays=detection.holidays
+        )
         self._held: set[str] = set()  # lease tokens not yet released
 
     # -- set-up -------------------------------------------------------------
@@ -327,30 +335,30 @@ class Poller:
         adapter: CarrierAdapter, stats: ProviderStats,
     ) -> ParcelUpdate:
         stats.answered += 1
-        if result.tracking is None:
+        tracking = result.tracking
+        values: dict[str, object] = {
+            "provider": name, "problem": None, "last_queried_at": now, "last_polled_at": now,
+            "poll_failures": 0, "last_poll_error": None,
+        }
+        slow = False
+        if tracking is None:
             assert result.problem is not None
             stats.problems += 1
             slow = result.problem.kind in _SLOW_PROBLEMS
-            text = f"{result.problem.kind.value}: {result.problem.message}"
-            return self._problem_update(parcel, name, text, now, slow=slow, adapter=adapter)
-        tracking = result.tracking
+            values["problem"] = f"{result.problem.kind.value}: {result.problem.message}"[:200]
+            if parcel.status not in _NOTHING_YET:
+                # The provider forgot a parcel it once tracked: keep what we know.
+                values["next_poll_at"] = now + self._interval(adapter, slow=slow)
+                return ParcelUpdate(parcel.id, values, provider=name)
+        else:
+            values["provider_state"] = tracking.raw_status[:32] or None
         facts = ParcelFacts(
             courier=parcel.courier, tracking_number=parcel.tracking_number, status=parcel.status,
-            shipped_at=parcel.shipped_at, province=parcel.province, city=parcel.city, district=parcel.district,
+            shipped_at=parcel.shipped_at, created_at=parcel.created_at, province=parcel.province,
+            city=parcel.city, district=parcel.district,
         )
-        verdict = evaluate(facts, tracking, now)
-        values: dict[str, object] = {
-            "status": verdict.status.value,
-            "flags": flags_value(verdict.flags),
-            "provider": name,
-            "provider_state": tracking.raw_status[:32] or None,
-            "problem": None,
-            "last_queried_at": now,
-            "last_polled_at": now,
-            "poll_failures": 0,
-            "last_poll_error": None,
-            "next_poll_at": None if verdict.terminal else now + self._interval(adapter),
-        }
+        verdict = evaluate(facts, tracking, now, self.calendar, self.settings.detection)
+        values["next_poll_at"] = None if verdict.terminal else now + self._interval(adapter, slow=slow)
         last = verdict.last_checkpoint
         if last is not None:
             values.update(
@@ -358,14 +366,33 @@ class Poller:
                 last_checkpoint_location=last.location[:200] or None,
             )
         if verdict.status.value != parcel.status:
-            values["status_changed_at"] = now
+            values.update(status=verdict.status.value, status_changed_at=now)
             stats.updated += 1
             log.info(
                 "parcel.status_changed", parcel=parcel.tracking_number, courier=parcel.courier,
                 provider=name, old=parcel.status, new=verdict.status.value,
             )
-        values["verdict"] = json.dumps({"status": verdict.status.value, "flags": list(verdict.flags)})
-        return ParcelUpdate(parcel.id, values, checkpoints=tracking.checkpoints, provider=name)
+        update = ParcelUpdate(parcel.id, values, checkpoints=tracking.checkpoints if tracking else (), provider=name)
+        self._record_flags(parcel, verdict, now, update)
+        return update
+
+    def _record_flags(self, parcel: ClaimedParcel, verdict: Verdict, now: datetime, update: ParcelUpdate) -> None:
+        """Flags on the row, the verdict as JSON, and flag history: raised, cleared, escalated."""
+        new = {flag.name: flag for flag in verdict.flags}
+        old = set(parcel.flag_list())
+        update.values["flags"] = flags_value(new)
+        update.values["verdict"] = json.dumps(verdict.as_dict(now), ensure_ascii=False)
+        update.raised = [
+            {"flag": f.name, "code": f.code, "reason": f.reason, "since": f.since, "level": f.level}
+            for name, f in new.items() if name not in old
+        ]
+        update.cleared = sorted(old - new.keys())
+        update.levels = {name: f.level for name, f in new.items() if name in old and f.level}
+        for row in update.raised:
+            log.info("parcel.flagged", parcel=parcel.tracking_number, courier=parcel.courier,
+                     flag=row["flag"], code=row["code"], level=row["level"])
+        for name in update.cleared:
+            log.info("parcel.unflagged", parcel=parcel.tracking_number, courier=parcel.courier, flag=name)
 
     def _problem_update(
         self, parcel: ClaimedParcel, name: str, text: str, now: datetime, *, slow: bool,

@@ -7,6 +7,6 @@ verdict out).  Nothing here reads the clock, the database or the network.
 - :mod:`watcher.rules.evaluate` the verdict: status, flags with reasons, milestones
 """
 
-from watcher.rules.evaluate import ParcelFacts, Verdict, evaluate
+from watcher.rules.evaluate import FLAGS, Flag, Milestones, ParcelFacts, Verdict, evaluate
 
-__all__ = ["ParcelFacts", "Verdict", "evaluate"]
+__all__ = ["FLAGS", "Flag", "Milestones", "ParcelFacts", "Verdict", "evaluate"]

@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from watcher.store.types import UTCDateTime
 
-__all__ = ["Parcel", "Checkpoint", "PollLog", "FLAG_SEP"]
+__all__ = ["Parcel", "Checkpoint", "PollLog", "FlagEvent", "FLAG_SEP"]
 
 #: flags are stored as ",stalled,unreachable," so that one LIKE finds a flag portably
 FLAG_SEP = ","
@@ -105,3 +105,23 @@ class PollLog(SQLModel, table=True):
     problems: int = 0
     failed: int = 0
     error: str | None = Field(default=None, max_length=300)
+
+
+class FlagEvent(SQLModel, table=True):
+    """Flag history: one row per flag episode, closed when the flag clears."""
+
+    __tablename__ = "flag_event"
+    __table_args__ = (
+        Index("ix_flag_event_parcel", "parcel_id", "raised_at"),
+        Index("ix_flag_event_open", "flag", "cleared_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    parcel_id: int = Field(foreign_key="parcel.id", ondelete="CASCADE")
+    flag: str = Field(max_length=20)
+    code: str = Field(max_length=40)
+    reason: str = Field(sa_type=Text)
+    since: datetime = Field(sa_column=_ts(nullable=False))  # when the condition started
+    raised_at: datetime = Field(sa_column=_ts(nullable=False))  # when we noticed
+    cleared_at: datetime | None = Field(default=None, sa_column=_ts())
+    level: int = 0

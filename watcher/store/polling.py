@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from carriers.base import Checkpoint as TrackedCheckpoint
 from watcher.store.db import Database
-from watcher.store.models import FLAG_SEP, Checkpoint, Parcel, PollLog
+from watcher.store.models import FLAG_SEP, Checkpoint, FlagEvent, Parcel, PollLog
 
 __all__ = [
     "ClaimedParcel",
@@ -33,6 +33,7 @@ __all__ = [
 
 P = Parcel.__table__
 C = Checkpoint.__table__
+F = FlagEvent.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,11 @@ class ClaimedParcel:
     status: str
     last_queried_at: datetime | None
     poll_failures: int
+    created_at: datetime
+    flags: str
+
+    def flag_list(self) -> list[str]:
+        return [f for f in self.flags.split(FLAG_SEP) if f]
 
 
 @dataclass(slots=True)
@@ -58,6 +64,12 @@ class ParcelUpdate:
     values: dict[str, object]  # parcel columns to set
     checkpoints: Sequence[TrackedCheckpoint] = ()
     provider: str = ""
+    #: flag episodes that start now: dicts of FlagEvent columns (flag, code, reason, since, level)
+    raised: Sequence[dict[str, object]] = ()
+    #: flags whose open episode ends now
+    cleared: Sequence[str] = ()
+    #: stall escalation level of a flag that stays raised
+    levels: dict[str, int] = field(default_factory=dict)
     new_checkpoints: int = field(default=0)  # filled in by write_updates
 
 
@@ -101,7 +113,7 @@ def claim_due(
     )
     cols = [
         P.c.id, P.c.courier, P.c.tracking_number, P.c.buyer_phone, P.c.shipped_at, P.c.province,
-        P.c.city, P.c.district, P.c.status, P.c.last_queried_at, P.c.poll_failures,
+        P.c.city, P.c.district, P.c.status, P.c.last_queried_at, P.c.poll_failures, P.c.created_at, P.c.flags,
     ]
     with db.engine.begin() as conn:
         conn.execute(stmt)
@@ -172,6 +184,7 @@ def write_updates(db: Database, updates: Sequence[ParcelUpdate], *, token: str, 
             u.new_checkpoints = count
         if new_rows:
             conn.execute(insert(C), new_rows)
+        _write_flag_history(conn, updates, now)
         # Group by the set of columns so each group is one executemany.
         groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
         for u in updates:
@@ -185,6 +198,29 @@ def write_updates(db: Database, updates: Sequence[ParcelUpdate], *, token: str, 
                 .values({k: bindparam(f"v_{k}", type_=P.c[k].type) for k in key})
             )
             conn.execute(stmt, params)
+
+
+def _write_flag_history(conn: Connection, updates: Sequence[ParcelUpdate], now: datetime) -> None:
+    raised = [{**row, "parcel_id": u.parcel_id, "raised_at": now} for u in updates for row in u.raised]
+    if raised:
+        conn.execute(insert(F), raised)
+    cleared = [{"b_id": u.parcel_id, "b_flag": flag} for u in updates for flag in u.cleared]
+    if cleared:
+        conn.execute(
+            update(F)
+            .where(F.c.parcel_id == bindparam("b_id"), F.c.flag == bindparam("b_flag"), F.c.cleared_at.is_(None))
+            .values(cleared_at=now),
+            cleared,
+        )
+    levels = [{"b_id": u.parcel_id, "b_flag": f, "b_level": lvl} for u in updates for f, lvl in u.levels.items()]
+    if levels:
+        conn.execute(
+            update(F)
+            .where(F.c.parcel_id == bindparam("b_id"), F.c.flag == bindparam("b_flag"), F.c.cleared_at.is_(None),
+                   F.c.level < bindparam("b_level"))
+            .values(level=bindparam("b_level")),
+            levels,
+        )
 
 
 def record_poll_log(db: Database, entry: PollLog) -> None:

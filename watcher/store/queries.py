@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from sqlmodel import col, select
 
 from watcher.store.db import Database
-from watcher.store.models import FLAG_SEP, Checkpoint, Parcel
+from watcher.store.models import FLAG_SEP, Checkpoint, FlagEvent, Parcel
 
-__all__ = ["list_parcels", "find_parcels", "checkpoints_of", "status_counts"]
+__all__ = ["list_parcels", "find_parcels", "checkpoints_of", "flag_events_of", "status_counts"]
 
 
 def list_parcels(
@@ -42,6 +42,13 @@ def checkpoints_of(db: Database, parcel_id: int) -> Sequence[Checkpoint]:
         .where(Checkpoint.parcel_id == parcel_id)
         .order_by(col(Checkpoint.time).desc(), col(Checkpoint.id).desc())
     )
+    with db.session() as session:
+        return list(session.exec(stmt).all())
+
+
+def flag_events_of(db: Database, parcel_id: int) -> Sequence[FlagEvent]:
+    """Oldest first."""
+    stmt = select(FlagEvent).where(FlagEvent.parcel_id == parcel_id).order_by(col(FlagEvent.raised_at), col(FlagEvent.id))
     with db.session() as session:
         return list(session.exec(stmt).all())
 

@@ -40,14 +40,16 @@ def test_normal_zto_trace(payload) -> None:
                     "浙江,杭州市",
                     "1002",
                     Status.IN_TRANSIT,
+                    "干线",
                 ),
-                Checkpoint(at("2024-05-01 22:30:05"), "快件已到达【杭州转运中心】", "浙江,杭州市", "0", Status.IN_TRANSIT),
+                Checkpoint(at("2024-05-01 22:30:05"), "快件已到达【杭州转运中心】", "浙江,杭州市", "0", Status.IN_TRANSIT, "在途"),
                 Checkpoint(
                     at("2024-05-01 18:04:11"),
                     "【杭州余杭】（0571-00000000）的小张（13800000000）已揽收",
                     "浙江,杭州市,余杭区",
                     "103",
                     Status.COLLECTED,
+                    "已揽收",
                 ),
             ),
         ),
@@ -68,12 +70,13 @@ def test_sf_delivered_prefers_location_over_area_name(payload) -> None:
                 "深圳市",
                 "301",
                 Status.DELIVERED,
+                "本人签收",
             ),
-            Checkpoint(at("2024-05-03 08:41:13"), "快件交给王师傅，正在派送途中", "深圳市", "5", Status.OUT_FOR_DELIVERY),
+            Checkpoint(at("2024-05-03 08:41:13"), "快件交给王师傅，正在派送途中", "深圳市", "5", Status.OUT_FOR_DELIVERY, "派件"),
             Checkpoint(
-                at("2024-05-02 21:07:55"), "快件到达【深圳南山科技园营业点】", "深圳市", "1001", Status.ARRIVED_DESTINATION_CITY
+                at("2024-05-02 21:07:55"), "快件到达【深圳南山科技园营业点】", "深圳市", "1001", Status.ARRIVED_DESTINATION_CITY, "到达派件城市"
             ),
-            Checkpoint(at("2024-05-02 10:15:00"), "顺丰速运 已收取快件", "广州市", "103", Status.COLLECTED),
+            Checkpoint(at("2024-05-02 10:15:00"), "顺丰速运 已收取快件", "广州市", "103", Status.COLLECTED, "已揽收"),
         ),
     )
 
@@ -83,7 +86,7 @@ def test_arrived_in_delivery_city(payload) -> None:
     assert result.tracking is not None
     assert (result.tracking.status, result.tracking.raw_status) == (Status.ARRIVED_DESTINATION_CITY, "1001")
     assert result.tracking.checkpoints[0] == Checkpoint(
-        at("2024-05-04 05:33:21"), "您的快件已到达【成都转运中心】", "四川,成都市", "1001", Status.ARRIVED_DESTINATION_CITY
+        at("2024-05-04 05:33:21"), "您的快件已到达【成都转运中心】", "四川,成都市", "1001", Status.ARRIVED_DESTINATION_CITY, "到达派件城市"
     )
 
 
@@ -157,7 +160,7 @@ def test_unknown_codes_become_unknown_and_are_logged_once(payload) -> None:
             status=Status.UNKNOWN,
             provider="kuaidi100",
             raw_status="9901",
-            checkpoints=(Checkpoint(datetime(2024, 5, 10, 10, 0, tzinfo=CN), "新的状态", "", "9902", Status.UNKNOWN),),
+            checkpoints=(Checkpoint(datetime(2024, 5, 10, 10, 0, tzinfo=CN), "新的状态", "", "9902", Status.UNKNOWN, "新"),),
         ),
     )
     unmapped = [(e["code"], e["log_level"]) for e in logs if e["event"] == "carrier.unmapped_status"]
