@@ -8,6 +8,7 @@ statuses.  Uses its own SQLite file (recreated each run), never ``database.url``
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,8 @@ def run_demo(*, config: str | None, db_path: Path, days: int = 7, as_json: bool 
     out.print(table(["number", "carrier", "status", "flags", "city", "last scan", "last checkpoint"], rows,
                     title=f"after {days} simulated days"))
     out.print("statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])))
+    flagged = Counter(flag for p in parcels for flag in p.flag_list())
+    out.print("flagged for ops: " + (", ".join(f"{k} {v}" for k, v in sorted(flagged.items())) or "none"))
     out.print(f"explore it: .venv/bin/parcelwatch --config config/demo.toml list   (database: {db_path})")
     return 0
 
