@@ -166,6 +166,11 @@ HEDGED = [
     ("您的快件已签收，如发现包裹破损或丢失请联系客服", Event.DELIVERED),
     ("您的快件已签收，如需退货请联系商家", Event.DELIVERED),
     ("快件已签收，外包装完好，无破损", Event.DELIVERED),
+    ("【邻里驿站】您的快件已到站，取件码5-1-2033，请于3日内取件，未在规定时间内取件，将被退回", Event.PICKUP_POINT),
+    ("正在派送，外包装破损请拒收", Event.OUT_FOR_DELIVERY),
+    ("快件已存入丰巢柜，取件码丢失请联系客服", Event.PICKUP_POINT),
+    ("快件已到达【武汉转运中心】，错分，退回分拨中心重新分拣", Event.DELAYED),
+    ("快件已送达【深圳宝安营业部】", Event.TRANSIT),
     ("已揽收，疫情期间每天对网点消毒，小哥每日测温", Event.COLLECTED),
 ]
 

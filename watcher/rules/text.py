@@ -11,7 +11,8 @@ regular expression per rule, at import) and applies the documented precedence:
    that *counts* gives the event.  File order is the precedence, highest first::
 
        returned > lost > damaged > refused > delay_stop > unreachable
-       > address_problem > returning > collected_explicit > delivered_in_hand
+       > address_problem > pickup_return_warning > returning
+       > collected_explicit > delivered_in_hand
        > pickup_signed > pickup_point > delivered > failed_attempt > customs
        > delayed > undeliverable > pickup_hint > out_for_delivery > info
        > collected > transit
