@@ -65,6 +65,38 @@ def test_corpus_texts_are_sentences_not_bare_keywords() -> None:
     assert len(verbatim) <= len(CORPUS_ROWS) // 10, verbatim  # short English statuses are keywords
 
 
+# --- the vocabulary of the brief, cue by cue ----------------------------------------------
+
+BRIEF_VOCABULARY = {
+    Event.INFO: "已下单 等待揽收 已打包 商家已通知快递揽收 运单已生成",
+    Event.COLLECTED: "已揽收 已收件 收取快件 揽件 揽投员已收件",
+    Event.TRANSIT: "到达 离开 发往 已发出 转运中心 分拨中心 中转 运输中 装车 航空 干线 到达【深圳宝安公司】",
+    Event.OUT_FOR_DELIVERY: "派件中 正在派送 正在为您派件 派送中 安排投递 投递员王军正在投递 快件交给张三，正在派送途中",
+    Event.PICKUP_POINT: "驿站 快递柜 丰巢 代收点 自提点 取件码 已入柜 已暂存 请及时取件",
+    Event.DELIVERED: "已签收 签收人：本人 妥投 本人签收 已取件 已代收",
+    Event.FAILED_ATTEMPT: "电话无人接听 联系不上 客户不在 改约 预约再派 派送不成功 投递未成功 门卫不让进",
+    Event.REFUSED: "拒收 拒签 客户拒绝签收",
+    Event.RETURNING: "退回中 退件 已退回 返回寄件人 逆向 退回件",
+    Event.RETURNED: "退回件已签收 退件已签收 寄件人已签收退件 已退回寄件人签收",
+    Event.DAMAGED: "破损 外包装损坏 内件破损",
+    Event.ADDRESS_PROBLEM: "地址不详 地址错误 地址有误 收件人电话错误 查无此人 电话号码错误 收件信息不全",
+    Event.UNREACHABLE: (
+        "超区 超出派送范围 不在派送范围 不派送 不提供派送服务 该区域暂不派送 偏远地区无法派送 转邮政 转EMS "
+        "转邮政派送 需转寄 派送范围外"
+    ),
+    Event.LOST: "丢失 遗失 丢件 快件已丢失 无法找到快件",
+    Event.CUSTOMS: "清关 海关 报关",
+    Event.DELAYED: "延误 滞留 暂停派送 因天气原因 因疫情管控 积压 延迟派送",
+}
+
+
+@pytest.mark.parametrize(
+    ("cue", "expected"), [(cue, event) for event, cues in BRIEF_VOCABULARY.items() for cue in cues.split()]
+)
+def test_brief_vocabulary(cue: str, expected: Event) -> None:
+    assert classify(cue) is expected, _why(cue)
+
+
 # --- precedence: texts that mix cues -----------------------------------------------------
 
 MIXED = [
