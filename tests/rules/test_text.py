@@ -478,6 +478,10 @@ def test_bad_keyword_data_is_refused() -> None:
     data["rule"][0]["event"] = "teleported"
     with pytest.raises(ValueError):
         text_module._compile(data)
+    data = tomllib.loads(KEYWORDS.read_text(encoding="utf-8"))
+    data["rule"][0]["not_befor"] = ["x"]
+    with pytest.raises(ValueError, match="unknown keys"):
+        text_module._compile(data)
 
 
 def test_classify_is_pure_and_cached() -> None:

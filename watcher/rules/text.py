@@ -1,8 +1,9 @@
 """One courier checkpoint text → one :class:`Event`.
 
 Pure and cached: :func:`classify` reads nothing but its argument.  The cues are
-data in ``keywords.toml`` beside this module; this code only compiles them (one
-regular expression per rule, at import) and applies the documented precedence:
+data in ``keywords.toml`` beside this module; this code only compiles them into
+a few regular expressions per rule at import and applies the documented
+precedence:
 
 1. The text is :func:`normalize`-d (NFKC, full-width → half-width, brackets and
    quotes dropped, spaces around Chinese removed, lower case, a few traditional
@@ -12,10 +13,9 @@ regular expression per rule, at import) and applies the documented precedence:
 
        returned > lost > damaged > refused > delay_stop > unreachable
        > address_problem > pickup_return_warning > returning
-       > collected_explicit > delivered_in_hand
-       > pickup_signed > pickup_point > delivered > failed_attempt > customs
-       > delayed > undeliverable > pickup_hint > out_for_delivery > info
-       > collected > transit
+       > collected_explicit > delivered_in_hand > pickup_signed > pickup_point
+       > delivered > failed_attempt > customs > delayed > undeliverable
+       > pickup_hint > out_for_delivery > info > collected > transit
 
    (``undeliverable`` is the bare 无法派送, which the shop's ops team reads as
    "not served": every more specific reason above it wins.)
@@ -211,7 +211,11 @@ def _pattern(source: str) -> str:
     return source.replace("%", _CLAUSE_CHAR)
 
 
+_RULE_KEYS = frozenset({"name", "event", "note", "keywords", "patterns", "not_after", "not_before"})
+
+
 def _compile(data: Mapping[str, Any]) -> _Grammar:
+    """Check and compile the parsed ``keywords.toml``; malformed data raises ``ValueError``."""
     norm = data["normalize"]
     table = {ord(ch): " " for ch in norm["drop"]}
     for pair in norm["characters"].split():
@@ -227,6 +231,9 @@ def _compile(data: Mapping[str, Any]) -> _Grammar:
         if name in seen:
             raise ValueError(f"keywords.toml: rule {name!r} appears twice")
         seen.add(name)
+        unknown = set(raw) - _RULE_KEYS
+        if unknown:
+            raise ValueError(f"keywords.toml: rule {name!r} has unknown keys {sorted(unknown)}")
         if not raw.get("keywords") and not raw.get("patterns"):
             raise ValueError(f"keywords.toml: rule {name!r} has no keywords or patterns")
         rules.append(
