@@ -26,7 +26,7 @@ How a parcel is judged, newest checkpoint first:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -117,14 +117,15 @@ class Flag:
     level: int = 0  # stalls: 1 contact the courier, 2 probably lost (claim)
 
     def as_dict(self) -> dict[str, Any]:
-        data = {"flag": self.name, **asdict(self)}
-        del data["name"]
-        data["since"] = self.since.isoformat()
-        data["extended_by"] = list(self.extended_by)
-        for key in ("hours", "threshold_hours", "extended_hours"):
-            if data[key] is not None:
-                data[key] = round(data[key], 1)
-        return data
+        def rounded(value: float | None) -> float | None:
+            return None if value is None else round(value, 1)
+
+        return {
+            "flag": self.name, "code": self.code, "reason": self.reason, "since": self.since.isoformat(),
+            "hours": rounded(self.hours), "threshold_hours": rounded(self.threshold_hours),
+            "extended_hours": rounded(self.extended_hours), "extended_by": list(self.extended_by),
+            "level": self.level,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +137,7 @@ class Milestones:
     delivered_at: datetime | None = None
 
     def as_dict(self) -> dict[str, str | None]:
-        return {k: (v.isoformat() if v else None) for k, v in asdict(self).items()}
+        return {name: (getattr(self, name).isoformat() if getattr(self, name) else None) for name in self.__slots__}
 
 
 @dataclass(frozen=True, slots=True)
