@@ -158,14 +158,14 @@ def _checkpoint(item: Any) -> Checkpoint:
 def _trace(query: TrackingQuery, payload: Mapping[str, Any]) -> TrackingResult:
     data = payload.get("data")
     state = _code(payload.get("state"))
-    if not isinstance(data, list) or not state:
-        raise _malformed("no data list or state")
+    if not isinstance(data, list):
+        raise _malformed("no data list")
     if not data:
         problem = Problem(ProblemKind.NOT_FOUND, f"{PROVIDER}: no checkpoints yet", raw_code=state)
         return TrackingResult(query, problem=problem)
     checkpoints = tuple(sorted((_checkpoint(item) for item in data), key=lambda c: c.time, reverse=True))
-    status = state_status(state)
-    if state in TIME_VERDICT_STATES:
+    status = state_status(state) if state else Status.UNKNOWN  # no state: the checkpoints must tell
+    if state in TIME_VERDICT_STATES or not state:
         newest = checkpoints[0].status
         if newest is not None and newest is not Status.UNKNOWN:
             status = newest

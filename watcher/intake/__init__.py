@@ -22,7 +22,7 @@ import structlog
 from watcher.errors import InputError
 from watcher.intake.address import complete_regions
 from watcher.intake.csvfile import COLUMNS, read_csv
-from watcher.intake.rows import ParcelInput, RowError, merge_duplicates, validate_row
+from watcher.intake.rows import MASKED_PHONE_RE, ParcelInput, RowError, merge_duplicates, validate_row
 from watcher.intake.save import SaveSummary, save_parcels
 from watcher.store.db import Database
 
@@ -93,7 +93,9 @@ def import_csv(
     if progress is not None:
         progress(0, total)
     good: list[tuple[int, ParcelInput]] = []
+    masked = 0
     for index, record in enumerate(table.records, start=1):
+        masked += bool(MASKED_PHONE_RE.fullmatch((record.values.get("buyer_phone") or "").strip()))
         result = validate_row(record.values, line=record.line, shop_tz=shop_tz, now=now)
         if isinstance(result, RowError):
             report.errors.append(result)
@@ -102,6 +104,11 @@ def import_csv(
         if index % PROGRESS_EVERY == 0:
             tick(PROGRESS_EVERY)
     tick(report.rows % PROGRESS_EVERY)
+    if masked:
+        report.warnings.append(
+            f"{masked} rows have a masked buyer_phone (such as 138****5678): imported without a phone; "
+            "export the full numbers to let SF/ZTO traces and SMS notices work"
+        )
 
     kept, duplicate_errors, report.duplicates_skipped = merge_duplicates(good)
     report.errors.extend(duplicate_errors)

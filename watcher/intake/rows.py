@@ -21,6 +21,7 @@ __all__ = [
     "ParcelInput",
     "RowError",
     "INTAKE_FIELDS",
+    "MASKED_PHONE_RE",
     "validate_row",
     "parse_time",
     "merge_duplicates",
@@ -162,8 +163,12 @@ def _fast_cn_mobile(value: str) -> str | None:
     return f"+86{national}" if _cn_mobile_re().fullmatch(national) else None
 
 
+#: a phone the marketplace masked in its export (138****5678): not usable, not an error
+MASKED_PHONE_RE = re.compile(r"[+\d\s-]{2,}\*{2,}[\d\s-]{2,}")
+
+
 def _phone(value: str | None) -> str | None:
-    if value is None:
+    if value is None or MASKED_PHONE_RE.fullmatch(value.strip()):
         return None
     fast = _fast_cn_mobile(value)
     if fast is not None:
