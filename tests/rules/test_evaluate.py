@@ -177,3 +177,15 @@ def test_verdict_serializes_for_the_store() -> None:
     data = v.as_dict(NOW)
     assert data["flags"][0]["flag"] == "stalled" and data["flags"][0]["hours"] == 60.0
     assert data["evaluated_at"] == NOW.isoformat() and data["milestones"]["collected_at"]
+
+
+def test_time_zones_do_not_change_the_arithmetic() -> None:
+    # A shop in Berlin judging a trace whose times came back in China time: same hours, same flag.
+    berlin = HolidayCalendar(ZoneInfo("Europe/Berlin"), peaks=())
+    china = timezone(timedelta(hours=8))
+    last = (NOW - timedelta(hours=50)).astimezone(china)
+    t = tracking(Status.IN_TRANSIT, Checkpoint(time=last - timedelta(hours=5), text="已揽收"),
+                 Checkpoint(time=last, text="快件已到达【杭州转运中心】"))
+    [flag] = evaluate(facts(), t, NOW, berlin, DetectionSettings()).flags
+    assert flag.name == "stalled" and flag.hours == pytest.approx(50)
+    assert flag.since.utcoffset() == timedelta(hours=8)  # times keep their zone; hours are absolute
