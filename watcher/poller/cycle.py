@@ -11,26 +11,24 @@ making its parcels look stalled: only answers move ``last_polled_at``.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
 import structlog
 
-from carriers.base import CarrierAdapter, ProblemKind, TrackingQuery, TrackingResult
+from carriers.base import CarrierAdapter, TrackingQuery, TrackingResult
 from carriers.registry import Registry, discover
 from watcher.clock import Clock, SystemClock
 from watcher.errors import ConfigError, ProviderAuthError, ProviderError, ProviderTransient
 from watcher.poller.health import ProviderHealth
 from watcher.poller.limiter import RateLimiter
-from watcher.rules import ParcelFacts, Verdict, evaluate
-from watcher.rules.calendar import HolidayCalendar, PeakPeriod
+from watcher.poller.summary import CycleSummary, ProviderStats
+from watcher.poller.updates import Updates
 from watcher.settings import Settings
 from watcher.store.db import Database
 from watcher.store.models import PollLog
@@ -38,59 +36,19 @@ from watcher.store.polling import (
     ClaimedParcel,
     ParcelUpdate,
     claim_due,
-    flags_value,
     last_poll_error,
     record_poll_log,
     release,
     write_updates,
 )
 
-__all__ = ["Poller", "CycleSummary", "ProviderStats", "build_adapter"]
+__all__ = ["Poller", "build_adapter"]
 
 log = structlog.get_logger("parcelwatch.poller")
 Sleep = Callable[[float], Awaitable[None]]
 
 #: parcels stored per transaction; each commit has a fixed cost, so answers are grouped
 WRITE_BATCH = 200
-
-#: statuses of a parcel the provider has never reported on
-_NOTHING_YET = {"pending", "info_received", "unknown"}
-
-#: problems that will not go away by asking again soon: poll these far less often
-_SLOW_PROBLEMS = {ProblemKind.INVALID_NUMBER, ProblemKind.UNSUPPORTED_COURIER}
-
-
-@dataclass
-class ProviderStats:
-    requests: int = 0
-    parcels: int = 0
-    answered: int = 0
-    updated: int = 0
-    new_checkpoints: int = 0
-    problems: int = 0
-    failed: int = 0
-    skipped: int = 0  # provider minimum interval not yet elapsed, or provider paused
-    error: str | None = None
-
-
-@dataclass
-class CycleSummary:
-    started_at: datetime
-    finished_at: datetime | None = None
-    providers: dict[str, ProviderStats] = field(default_factory=lambda: defaultdict(ProviderStats))
-
-    def total(self, name: str) -> int:
-        return sum(getattr(s, name) for s in self.providers.values())
-
-    def as_dict(self) -> dict[str, object]:
-        keys = ("parcels", "answered", "updated", "new_checkpoints", "problems", "failed", "skipped", "requests")
-        return {
-            "started_at": self.started_at.isoformat(),
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            **{k: self.total(k) for k in keys},
-            "providers": {name: vars(stats) for name, stats in sorted(self.providers.items())},
-        }
-
 
 def build_adapter(
     registry: Registry,
@@ -133,10 +91,7 @@ class Poller:
         self._adapters: dict[str, CarrierAdapter] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self.health: dict[str, ProviderHealth] = {}
-        detection = settings.detection
-        self.calendar = HolidayCalendar(
-            settings.shop.tz, [PeakPeriod.parse(p) for p in detection.peaks], holidays=detection.holidays
-        )
+        self.updates = Updates(settings)
         self._held: set[str] = set()  # lease tokens not yet released
 
     # -- set-up -------------------------------------------------------------
@@ -209,7 +164,8 @@ class Poller:
                 continue  # lease released after the batch; parcel stays due
             if not adapter.covers(parcel.courier):
                 stats.problems += 1
-                deferred.append(self._problem_update(parcel, name, f"unsupported_courier: {name} does not track {parcel.courier}", now, slow=True))
+                text = f"unsupported_courier: {name} does not track {parcel.courier}"
+                deferred.append(self.updates.problem(parcel, name, text, now, slow=True, adapter=adapter))
                 continue
             ready_at = parcel.last_queried_at + adapter.min_interval if parcel.last_queried_at else now
             if ready_at > now:
@@ -268,9 +224,9 @@ class Poller:
                 except ProviderError as exc:
                     stats.failed += len(batch)
                     stats.error = str(exc)[:300]
-                    queue.put_nowait([self._failure_update(p, str(exc), now, adapter) for p in batch])
+                    queue.put_nowait([self.updates.failure(p, str(exc), now, adapter) for p in batch])
                     return
-            queue.put_nowait([self._result_update(p, r, name, now, adapter, stats) for p, r in zip(batch, results)])
+            queue.put_nowait([self.updates.answer(p, r, name, now, adapter, stats) for p, r in zip(batch, results)])
 
         await asyncio.gather(*(one(parcels[i : i + size]) for i in range(0, len(parcels), size)))
         await asyncio.to_thread(
@@ -324,100 +280,6 @@ class Poller:
         assert error is not None
         health.failure(str(error))
         raise error
-
-    # -- turning answers into row updates (pure) ------------------------------
-    def _interval(self, adapter: CarrierAdapter, *, slow: bool = False) -> timedelta:
-        base = timedelta(minutes=self.settings.tracking.poll_minutes * (12 if slow else 1))
-        return max(base, adapter.min_interval)
-
-    def _result_update(
-        self, parcel: ClaimedParcel, result: TrackingResult, name: str, now: datetime,
-        adapter: CarrierAdapter, stats: ProviderStats,
-    ) -> ParcelUpdate:
-        stats.answered += 1
-        tracking = result.tracking
-        values: dict[str, object] = {
-            "provider": name, "problem": None, "last_queried_at": now, "last_polled_at": now,
-            "poll_failures": 0, "last_poll_error": None,
-        }
-        slow = False
-        if tracking is None:
-            assert result.problem is not None
-            stats.problems += 1
-            slow = result.problem.kind in _SLOW_PROBLEMS
-            values["problem"] = f"{result.problem.kind.value}: {result.problem.message}"[:200]
-            if parcel.status not in _NOTHING_YET:
-                # The provider forgot a parcel it once tracked: keep what we know.
-                values["next_poll_at"] = now + self._interval(adapter, slow=slow)
-                return ParcelUpdate(parcel.id, values, provider=name)
-        else:
-            values["provider_state"] = tracking.raw_status[:32] or None
-        facts = ParcelFacts(
-            courier=parcel.courier, tracking_number=parcel.tracking_number, status=parcel.status,
-            shipped_at=parcel.shipped_at, created_at=parcel.created_at, province=parcel.province,
-            city=parcel.city, district=parcel.district,
-        )
-        verdict = evaluate(facts, tracking, now, self.calendar, self.settings.detection)
-        values["next_poll_at"] = None if verdict.terminal else now + self._interval(adapter, slow=slow)
-        last = verdict.last_checkpoint
-        if last is not None:
-            values.update(
-                last_checkpoint_at=last.time, last_checkpoint_text=last.text,
-                last_checkpoint_location=last.location[:200] or None,
-            )
-        if verdict.status.value != parcel.status:
-            values.update(status=verdict.status.value, status_changed_at=now)
-            stats.updated += 1
-            log.info(
-                "parcel.status_changed", parcel=parcel.tracking_number, courier=parcel.courier,
-                provider=name, old=parcel.status, new=verdict.status.value,
-            )
-        update = ParcelUpdate(parcel.id, values, checkpoints=tracking.checkpoints if tracking else (), provider=name)
-        self._record_flags(parcel, verdict, now, update)
-        return update
-
-    def _record_flags(self, parcel: ClaimedParcel, verdict: Verdict, now: datetime, update: ParcelUpdate) -> None:
-        """Flags on the row, the verdict as JSON, and flag history: raised, cleared, escalated."""
-        new = {flag.name: flag for flag in verdict.flags}
-        old = set(parcel.flag_list())
-        update.values["flags"] = flags_value(new)
-        update.values["verdict"] = json.dumps(verdict.as_dict(now), ensure_ascii=False)
-        update.raised = [
-            {"flag": f.name, "code": f.code, "reason": f.reason, "since": f.since, "level": f.level}
-            for name, f in new.items() if name not in old
-        ]
-        update.cleared = sorted(old - new.keys())
-        update.levels = {name: f.level for name, f in new.items() if name in old and f.level}
-        for row in update.raised:
-            log.info("parcel.flagged", parcel=parcel.tracking_number, courier=parcel.courier,
-                     flag=row["flag"], code=row["code"], level=row["level"])
-        for name in update.cleared:
-            log.info("parcel.unflagged", parcel=parcel.tracking_number, courier=parcel.courier, flag=name)
-
-    def _problem_update(
-        self, parcel: ClaimedParcel, name: str, text: str, now: datetime, *, slow: bool,
-        adapter: CarrierAdapter | None = None,
-    ) -> ParcelUpdate:
-        interval = self._interval(adapter or self._adapters[name], slow=slow)
-        return ParcelUpdate(
-            parcel.id,
-            {
-                "problem": text[:200], "provider": name, "last_queried_at": now, "last_polled_at": now,
-                "poll_failures": 0, "last_poll_error": None, "next_poll_at": now + interval,
-            },
-        )
-
-    def _failure_update(self, parcel: ClaimedParcel, error: str, now: datetime, adapter: CarrierAdapter) -> ParcelUpdate:
-        """We could not ask: record it, retry later with backoff; never touch last_polled_at."""
-        failures = parcel.poll_failures + 1
-        backoff = timedelta(minutes=min(self.settings.tracking.poll_minutes, 5 * 2 ** min(failures - 1, 10)))
-        return ParcelUpdate(
-            parcel.id,
-            {
-                "last_queried_at": now, "poll_failures": failures, "last_poll_error": error[:300],
-                "next_poll_at": now + max(backoff, adapter.min_interval),
-            },
-        )
 
     def _log_cycle(self, summary: CycleSummary) -> None:
         data = summary.as_dict()
