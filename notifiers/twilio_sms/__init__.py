@@ -1,0 +1,148 @@
+"""The Twilio SMS channel (``sms``), registered under ``parcelwatch.notifiers``.
+
+Settings (the ``[twilio]`` table)::
+
+    account_sid, auth_token            required when sending (ConfigError naming twilio.<key>)
+    from_number | messaging_service_sid exactly one of them
+    base_url = "https://api.twilio.com"  point it at a fake or a proxy
+    status_callback_url = ""           sent as StatusCallback when set
+    timeout_seconds = 10
+
+Failures follow :mod:`notifiers.twilio_sms.errors`.  Twilio has no idempotency key: a
+:class:`~notifiers.twilio_sms.errors.ChannelAmbiguous` (``ambiguous`` is True) means the
+message may have been accepted — call :meth:`TwilioSMS.list_recent` before retrying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+import structlog
+from pydantic import Field, SecretStr, ValidationError, model_validator
+
+from notifiers.base import Channel, ChannelSettings, Message, Recipient, SendResult, SendState
+from notifiers.twilio_sms.client import TwilioClient
+from notifiers.twilio_sms.errors import ChannelAmbiguous
+from watcher.clock import Clock
+from watcher.errors import ChannelPermanent, ConfigError
+from watcher.redact import mask_phone
+from watcher.settings import TwilioSettings, describe_validation_error
+
+__all__ = ["TwilioSMS", "TwilioSMSSettings", "ChannelAmbiguous"]
+
+_log = structlog.get_logger("parcelwatch.notifiers.twilio_sms")
+SECTION = "twilio"
+
+
+class TwilioSMSSettings(ChannelSettings):
+    account_sid: str = ""
+    auth_token: SecretStr = SecretStr("")
+    from_number: str = ""
+    messaging_service_sid: str = ""
+    base_url: str = "https://api.twilio.com"
+    status_callback_url: str = ""
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    @model_validator(mode="after")
+    def _one_sender(self) -> TwilioSMSSettings:
+        if self.from_number and self.messaging_service_sid:
+            raise ValueError("set exactly one of twilio.from_number and twilio.messaging_service_sid, not both")
+        return self
+
+
+class TwilioSMS(Channel):
+    """SMS through Twilio's Messages API (the official SDK, run in a worker thread)."""
+
+    name = "sms"
+    kind = "sms"
+    #: a long code sends about 1 message/s; raise it (subclass or attribute) for messaging services
+    rate_limit: ClassVar[float | None] = 1.0
+    max_length: ClassVar[int | None] = 1600  # Twilio's Body limit
+    Settings = TwilioSMSSettings
+    settings: TwilioSMSSettings
+
+    def __init__(
+        self,
+        settings: TwilioSMSSettings | Mapping[str, Any] | None = None,
+        *,
+        transport: Any = None,
+        clock: Clock | None = None,
+    ) -> None:
+        if settings is None or isinstance(settings, Mapping):
+            try:  # keys are named as in the config file: twilio.<key>
+                settings = TwilioSMSSettings(**dict(settings or {}))
+            except ValidationError as exc:
+                raise ConfigError(describe_validation_error(exc, SECTION)) from None
+        super().__init__(settings, transport=transport, clock=clock)
+        self._client: TwilioClient | None = None
+
+    @classmethod
+    def from_settings(cls, twilio: TwilioSettings, **extra: Any) -> TwilioSMS:
+        """Build from the application's ``[twilio]`` section (``whatsapp_from`` is not ours)."""
+        data = twilio.model_dump()
+        data.pop("whatsapp_from", None)
+        data.update(extra)
+        return cls(data)
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def _sdk(self) -> TwilioClient:
+        s = self.settings
+        for key in ("account_sid", "auth_token"):
+            value = getattr(s, key)
+            if not (value.get_secret_value() if isinstance(value, SecretStr) else value):
+                raise ConfigError(f"{SECTION}.{key}: required to send SMS")
+        if not (s.from_number or s.messaging_service_sid):
+            raise ConfigError(f"{SECTION}.from_number: set twilio.from_number or twilio.messaging_service_sid")
+        if self._client is None:
+            self._client = TwilioClient(
+                s.account_sid, s.auth_token.get_secret_value(),
+                base_url=s.base_url, timeout=s.timeout_seconds, channel=self.name,
+            )
+        return self._client
+
+    def request_fields(self, recipient: Recipient, message: Message) -> dict[str, Any]:
+        """The SDK arguments of ``messages.create`` for one notice (pure)."""
+        s = self.settings
+        fields: dict[str, Any] = {"to": recipient.phone, "body": message.body}
+        if s.messaging_service_sid:
+            fields["messaging_service_sid"] = s.messaging_service_sid
+        else:
+            fields["from_"] = s.from_number
+        if s.status_callback_url:
+            fields["status_callback"] = s.status_callback_url
+        return fields
+
+    async def send(self, recipient: Recipient, message: Message) -> SendResult:
+        if not recipient.phone:
+            raise ChannelPermanent(f"{self.name}: recipient has no phone number", channel=self.name, code="no_phone")
+        self.check_length(message)
+        client = self._sdk()
+        log = _log.bind(channel=self.name, to=mask_phone(recipient.phone), kind=message.kind)
+        try:
+            record = await asyncio.to_thread(client.create_message, **self.request_fields(recipient, message))
+        except ChannelAmbiguous as exc:
+            log.warning("notice.send_ambiguous", error=str(exc))
+            raise
+        except Exception as exc:
+            log.info("notice.send_failed", error=str(exc), code=getattr(exc, "code", None))
+            raise
+        log.info("notice.sent", provider_id=record["sid"], segments=record["num_segments"])
+        return SendResult(SendState.SENT, provider_id=record["sid"], segments=record["num_segments"])
+
+    def list_recent(self, to: str, since: datetime) -> list[dict[str, Any]]:
+        """Messages Twilio holds for ``to`` sent at or after ``since`` (newest first), for reconciling
+        an ambiguous send before retrying it.  Blocking: call it in a worker thread from async code.
+
+        Each item: sid, to, from, messaging_service_sid, body, status, num_segments, error_code,
+        date_created, date_sent (aware datetimes or None).
+        """
+        return self._sdk().list_messages(to, since)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None

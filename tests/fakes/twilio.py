@@ -1,0 +1,367 @@
+"""A local Twilio-compatible Messages API (``/2010-04-01/Accounts/{sid}/Messages.json``).
+
+In-process::
+
+    fake = TwilioFake()
+    with serve_in_thread(fake) as base_url:
+        ...  # [twilio] base_url = base_url, account_sid/auth_token = fake.account_sid/fake.auth_token
+    fake.messages  # what was "sent"
+
+As a process (prints exactly one line ``PORT <n>`` once listening, serves until SIGTERM)::
+
+    python -m tests.fakes.twilio [--account-sid AC… --auth-token T] [--port 0]
+
+``POST`` creates a message (form fields To, From or MessagingServiceSid, Body,
+StatusCallback) after checking HTTP basic auth; ``GET`` lists them (``To``, ``From``,
+``DateSent>``/``DateSent<``/``DateSent`` filters, ``PageSize``/``Page`` paging) in the
+shape the official SDK parses.  Errors use Twilio's JSON shape
+``{"code", "message", "more_info", "status"}``.  Failure injection: :meth:`TwilioFake.fail_next`,
+:meth:`~TwilioFake.error_next`, :meth:`~TwilioFake.opt_out`, :meth:`~TwilioFake.hang_next`
+(stores the message, then answers nothing until the server closes: an ambiguous timeout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import secrets
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+__all__ = [
+    "DEFAULT_ACCOUNT_SID",
+    "DEFAULT_AUTH_TOKEN",
+    "TwilioFake",
+    "twilio_error",
+    "count_segments",
+    "make_server",
+    "serve_in_thread",
+    "main",
+]
+
+DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
+DEFAULT_AUTH_TOKEN = "fake-twilio-auth-token"
+API = "/2010-04-01"
+_POLL = 0.05  # seconds between shutdown checks of serve_forever
+
+# GSM 03.38 basic character set, and the extension table (each costs two septets)
+_GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXT = set("^{}\\[~]|€\f")
+
+_MESSAGES = {
+    20003: "Authenticate",
+    20404: "The requested resource was not found",
+    20429: "Too Many Requests",
+    21211: "The 'To' number is not a valid phone number.",
+    21408: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number",
+    21602: "Message body is required.",
+    21604: "A 'To' phone number is required.",
+    21606: "The 'From' phone number provided is not a valid message-capable Twilio phone number for this destination/account.",
+    21610: "Attempt to send to unsubscribed recipient",
+    21612: "The 'To' phone number is not currently reachable via SMS.",
+    21614: "'To' number is not a valid mobile number",
+    21617: "The concatenated message body exceeds the 1600 character limit.",
+}
+
+
+def count_segments(body: str) -> int:
+    """SMS segments Twilio bills: GSM-7 160 (153 per part), otherwise UCS-2 70 (67 per part)."""
+    if all(ch in _GSM_BASIC or ch in _GSM_EXT for ch in body):
+        units, single, part = sum(2 if ch in _GSM_EXT else 1 for ch in body), 160, 153
+    else:
+        units, single, part = sum(2 if ord(ch) > 0xFFFF else 1 for ch in body), 70, 67  # UTF-16 code units
+    if units <= single:
+        return 1
+    return -(-units // part)
+
+
+def twilio_error(code: int, status: int, message: str | None = None) -> dict[str, Any]:
+    return {
+        "code": code,
+        "message": message or _MESSAGES.get(code, "fake error"),
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
+def _rfc2822(value: datetime) -> str:
+    return format_datetime(value.astimezone(timezone.utc), usegmt=False).replace("-0000", "+0000")
+
+
+def _parse_when(text: str) -> datetime:
+    text = text.strip().lstrip("<>=")
+    if len(text) == 10:
+        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+class TwilioFake:
+    """Message store, auth check and failure injection; thread-safe, usable without HTTP."""
+
+    def __init__(self, *, account_sid: str = DEFAULT_ACCOUNT_SID, auth_token: str = DEFAULT_AUTH_TOKEN,
+                 clock: Any = None) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.clock = clock  # anything with .now() -> aware datetime; None: the system clock
+        self.messages: list[dict[str, Any]] = []  # oldest first
+        self.requests: list[dict[str, Any]] = []  # every request: method, path, form/query
+        self.opted_out: set[str] = set()
+        self.released = threading.Event()  # set when the server closes: hung requests end
+        self._lock = threading.Lock()
+        self._queued: list[tuple[str, int, int]] = []  # ("fail"|"error"|"hang", status, code)
+
+    # -- failure injection ---------------------------------------------------------------
+
+    def fail_next(self, n: int = 1, status: int = 500) -> None:
+        """The next ``n`` requests get HTTP ``status`` with a non-JSON body."""
+        with self._lock:
+            self._queued.extend([("fail", status, 0)] * n)
+
+    def error_next(self, n: int = 1, code: int = 21211, status: int = 400) -> None:
+        """The next ``n`` authenticated requests get Twilio error ``code`` with HTTP ``status``."""
+        with self._lock:
+            self._queued.extend([("error", status, code)] * n)
+
+    def hang_next(self, n: int = 1) -> None:
+        """The next ``n`` message creations are stored but never answered (until the server closes)."""
+        with self._lock:
+            self._queued.extend([("hang", 0, 0)] * n)
+
+    def opt_out(self, number: str) -> None:
+        """``number`` replied STOP: sends to it fail with 21610."""
+        with self._lock:
+            self.opted_out.add(number)
+
+    # -- requests -------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock.now() if self.clock is not None else datetime.now(timezone.utc)
+
+    def handle(self, method: str, path: str, query: Mapping[str, str], form: Mapping[str, str],
+               authorization: str | None) -> tuple[int, bytes, bool]:
+        """One request -> (HTTP status, JSON body, hang before answering)."""
+        with self._lock:
+            self.requests.append({"method": method, "path": path, "query": dict(query), "form": dict(form)})
+            injected = self._queued.pop(0) if self._queued and not (
+                self._queued[0][0] == "hang" and method != "POST") else None
+            if injected and injected[0] == "fail":
+                return injected[1], b"fake failure", False
+            expected = f"{API}/Accounts/{self.account_sid}/Messages.json"
+            if not self._authorized(authorization):
+                return 401, _json(twilio_error(20003, 401)), False
+            if path != expected:
+                return 404, _json(twilio_error(20404, 404)), False
+            if injected and injected[0] == "error":
+                return injected[1], _json(twilio_error(injected[2], injected[1])), False
+            if method == "GET":
+                return 200, _json(self._list(path, query)), False
+            if method != "POST":
+                return 405, _json(twilio_error(20004, 405, "Method not allowed")), False
+            status, reply = self._create(form)
+            return status, _json(reply), bool(injected and injected[0] == "hang")
+
+    def _authorized(self, header: str | None) -> bool:
+        if not header or not header.startswith("Basic "):
+            return False
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
+        except ValueError:
+            return False
+        return secrets.compare_digest(user, self.account_sid) and secrets.compare_digest(password, self.auth_token)
+
+    def _create(self, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+        to, body = form.get("To", ""), form.get("Body", "")
+        sender, service = form.get("From", ""), form.get("MessagingServiceSid", "")
+        if not to:
+            return 400, twilio_error(21604, 400)
+        if not body:
+            return 400, twilio_error(21602, 400)
+        if not sender and not service:
+            return 400, twilio_error(21606, 400)
+        if not to.startswith("+") or not to[1:].isdigit() or not 8 <= len(to) <= 16:
+            return 400, twilio_error(21211, 400, f"The 'To' number {to} is not a valid phone number.")
+        if to in self.opted_out:
+            return 400, twilio_error(21610, 400)
+        if len(body) > 1600:
+            return 400, twilio_error(21617, 400)
+        now = self.now()
+        sid = "SM" + secrets.token_hex(16)
+        message = {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "to": to,
+            "from": sender or None,
+            "messaging_service_sid": service or None,
+            "body": body,
+            "status": "accepted" if service and not sender else "queued",
+            "num_segments": str(count_segments(body)),
+            "num_media": "0",
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "price": None,
+            "price_unit": "USD",
+            "error_code": None,
+            "error_message": None,
+            "date_created": _rfc2822(now),
+            "date_updated": _rfc2822(now),
+            "date_sent": _rfc2822(now),
+            "status_callback": form.get("StatusCallback") or None,
+            "uri": f"{API}/Accounts/{self.account_sid}/Messages/{sid}.json",
+            "subresource_uris": {"media": f"{API}/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
+            "_created": now,
+        }
+        self.messages.append(message)
+        return 201, _public(message)
+
+    def _list(self, path: str, query: Mapping[str, str]) -> dict[str, Any]:
+        found = list(reversed(self.messages))  # newest first, like Twilio
+        if query.get("To"):
+            found = [m for m in found if m["to"] == query["To"]]
+        if query.get("From"):
+            found = [m for m in found if m["from"] == query["From"]]
+        for key, keep in (("DateSent>", lambda c, w: c >= w), ("DateSent<", lambda c, w: c <= w)):
+            if query.get(key):
+                when = _parse_when(query[key])
+                found = [m for m in found if keep(m["_created"], when)]
+        if query.get("DateSent"):
+            raw = query["DateSent"]
+            when = _parse_when(raw)
+            if raw.startswith(">"):
+                found = [m for m in found if m["_created"] >= when]
+            elif raw.startswith("<"):
+                found = [m for m in found if m["_created"] <= when]
+            else:
+                found = [m for m in found if m["_created"].date() == when.date()]
+        size = max(1, min(int(query.get("PageSize") or 50), 1000))
+        page = max(0, int(query.get("Page") or 0))
+        chunk = found[page * size:(page + 1) * size]
+        base = {k: v for k, v in query.items() if k not in ("Page", "PageSize", "PageToken")}
+
+        def uri(n: int) -> str:
+            return f"{path}?{urlencode({**base, 'PageSize': size, 'Page': n})}"
+
+        more = (page + 1) * size < len(found)
+        return {
+            "messages": [_public(m) for m in chunk],
+            "end": page * size + len(chunk) - 1 if chunk else 0,
+            "first_page_uri": uri(0),
+            "next_page_uri": uri(page + 1) if more else None,
+            "page": page,
+            "page_size": size,
+            "previous_page_uri": uri(page - 1) if page > 0 else None,
+            "start": page * size,
+            "uri": uri(page),
+        }
+
+
+def _public(message: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in message.items() if not k.startswith("_")}
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive
+    timeout = 60
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
+    server: _Server
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode("utf-8", errors="replace") if length else ""
+        parts = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+        fake = self.server.fake
+        status, body, hang = fake.handle(method, parts.path, query, form, self.headers.get("Authorization"))
+        if hang:
+            fake.released.wait()
+            self.close_connection = True
+            return
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: paths carry phone numbers
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+    def __init__(self, fake: TwilioFake, host: str, port: int) -> None:
+        self.fake = fake
+        super().__init__((host, port), _Handler)
+
+
+def make_server(fake: TwilioFake, host: str = "127.0.0.1", port: int = 0) -> _Server:
+    return _Server(fake, host, port)
+
+
+@contextmanager
+def serve_in_thread(fake: TwilioFake, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve ``fake`` on a free port in a daemon thread; yields the base URL."""
+    fake.released.clear()
+    server = make_server(fake, host, 0)
+    thread = threading.Thread(target=server.serve_forever, args=(_POLL,), name="twilio-fake", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_address[1]}"
+    finally:
+        fake.released.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes.twilio", description=__doc__.splitlines()[0])
+    parser.add_argument("--account-sid", default=DEFAULT_ACCOUNT_SID)
+    parser.add_argument("--auth-token", default=DEFAULT_AUTH_TOKEN)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    fake = TwilioFake(account_sid=args.account_sid, auth_token=args.auth_token)
+    server = make_server(fake, args.host, args.port)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    thread = threading.Thread(target=server.serve_forever, args=(_POLL,), daemon=True)
+    thread.start()
+    print(f"PORT {server.server_address[1]}", flush=True)
+    stop.wait()
+    fake.released.set()
+    server.shutdown()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
