@@ -58,7 +58,8 @@ class TwilioSMS(Channel):
 
     name = "sms"
     kind = "sms"
-    #: a long code sends about 1 message/s; raise it (subclass or attribute) for messaging services
+    #: a US long code sends 1 message *segment* per second (Twilio error 30001 docs); messaging
+    #: services and short codes send more: raise it in a subclass or on the class
     rate_limit: ClassVar[float | None] = 1.0
     max_length: ClassVar[int | None] = 1600  # Twilio's Body limit
     Settings = TwilioSMSSettings

@@ -43,6 +43,7 @@ CODES: dict[int, Verdict] = {
     21408: "permanent",  # permission to send an SMS to this region has not been enabled
     21610: "permanent",  # recipient unsubscribed (sent STOP): keep the opt-out ourselves
     21612: "permanent",  # cannot route to this number (To/From combination unsupported)
+    21611: "retryable",  # sender's queue holds over 10 hours of messages: retry much later
     21614: "permanent",  # 'To' number is not a valid mobile number
     30001: "retryable",  # queue overflow: too many queued messages; retry after a while, slower
     30002: "permanent",  # account suspended: nothing succeeds until the account is fixed

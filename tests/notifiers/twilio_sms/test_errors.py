@@ -8,7 +8,7 @@ from notifiers.twilio_sms.errors import CODES, ChannelAmbiguous, classify, to_ch
 from watcher.errors import ChannelPermanent, ChannelRetryable, ConfigError
 
 PERMANENT = [21211, 21408, 21610, 21612, 21614, 30002, 30003, 30005, 30006, 30007, 63016]
-RETRYABLE = [20429, 30001, 30008]
+RETRYABLE = [20429, 21611, 30001, 30008]
 
 
 @pytest.mark.parametrize("code", PERMANENT)
