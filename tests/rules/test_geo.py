@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from watcher.rules import geo
+from watcher.rules import divisions, geo
 from watcher.rules.geo import Place, area_label, in_city, is_remote, resolve_place
 
 
@@ -287,17 +287,17 @@ def test_simulated_courier_styles() -> None:
         ("浙江", "金华", "义乌市"), ("四川", "甘孜", "康定市"), ("新疆", "喀什", "喀什市"), ("湖北", "仙桃", None),
         ("黑龙江", "哈尔滨", "南岗区"), ("辽宁", "朝阳", "双塔区"), ("山东", "临沂", "河东区"),
     ]
-    atlas = geo._atlas()
+    atlas = divisions.load_atlas()
     for given in places:
         buyer = place(*given)
         key = geo._city_key(buyer)
         assert key is not None
         neighbours = [place(buyer.province, name) for k, name in atlas.cities.items() if k[:2] == key[:2] and k != key]
-        prov_s = "" if key in geo._MUNICIPALITIES else geo._short(buyer.province)
+        prov_s = "" if key in divisions.MUNICIPALITIES else divisions.short_name(buyer.province)
         fields = {
-            "prov": "" if key in geo._MUNICIPALITIES else buyer.province, "prov_s": prov_s,
-            "city": buyer.city, "city_s": geo._short(buyer.city),
-            "dist": buyer.district or "", "dist_s": geo._short(buyer.district) if buyer.district else "",
+            "prov": "" if key in divisions.MUNICIPALITIES else buyer.province, "prov_s": prov_s,
+            "city": buyer.city, "city_s": divisions.short_name(buyer.city),
+            "dist": buyer.district or "", "dist_s": divisions.short_name(buyer.district) if buyer.district else "",
         }
         for style, templates in phrases.STYLE_TEMPLATES.items():
             filled = {

@@ -2,7 +2,7 @@
 
 The national division list is the one ``cpca`` ships (``cpca/resources/adcodes.csv``:
 12-digit adcodes, 2 province + 2 city + 2 county digits), patched with the
-county-level changes it predates (:data:`_SUPPLEMENT`: 深圳 龙华区/坪山区/光明区,
+county-level changes it predates (:data:`SUPPLEMENT`: 深圳 龙华区/坪山区/光明区,
 杭州 临平区/钱塘区, 济南 莱芜区 …).  It is read once, on first use.
 
 **The buyer's city** is the prefecture-level unit (深圳市, 喀什地区, 甘孜藏族自治州);
@@ -49,9 +49,6 @@ module, entries by area label or adcode prefix.
 
 from __future__ import annotations
 
-import csv
-import importlib.util
-import io
 import re
 import tomllib
 from collections import defaultdict
@@ -61,6 +58,18 @@ from functools import lru_cache
 from pathlib import Path
 
 import ahocorasick
+
+from watcher.rules.divisions import (
+    ALIASES,
+    CITY_PLACEHOLDERS,
+    GENERIC_FULL,
+    GENERIC_SHORTS,
+    MUNICIPALITIES,
+    Atlas,
+    load_atlas,
+    city_key_of,
+    short_name,
+)
 
 __all__ = ["Place", "resolve_place", "in_city", "is_remote", "area_label"]
 
@@ -79,196 +88,6 @@ class Place:
     adcode: str  # 12 digits, the most specific known
 
 
-# --- names ---------------------------------------------------------------------------
-
-_MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
-#: city-level rows of the dataset that are not cities
-_PLACEHOLDERS = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
-#: what a shop's CSV may put in the city column of a municipality or a directly governed county
-_CITY_PLACEHOLDERS = _PLACEHOLDERS | {"直辖县级行政区划", "省直辖县级行政单位", "省直辖", "自治区直辖", "县级市"}
-
-_NATIONS = (
-    "蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 拉祜 水 东乡 纳西 "
-    "景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克 俄罗斯 鄂温克 德昂 "
-    "保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺"
-).split()
-#: ethnic words inside autonomous names: 藏族, 蒙古族 and, without 族, 蒙古, 哈萨克 …; longest first
-_ETHNIC = tuple(
-    sorted({n + "族" for n in _NATIONS} | {n for n in _NATIONS if len(n) >= 2} | {"各族"}, key=len, reverse=True)
-)
-_AUTONOMOUS_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗")
-_PLAIN_SUFFIXES = ("地区", "新区", "林区", "省", "市", "盟", "区", "县", "旗")
-
-
-def _strip_ethnic(core: str) -> str:
-    """``甘孜藏族`` → ``甘孜``; never below two characters (``鄂伦春`` stays)."""
-    stripped = True
-    while stripped:
-        stripped = False
-        for word in _ETHNIC:
-            if core.endswith(word) and len(core) - len(word) >= 2:
-                core, stripped = core[: -len(word)], True
-                break
-    if core.endswith("族") and len(core) >= 3:  # 鄂温克族自治旗, 东乡族自治县
-        core = core[:-1]
-    return core
-
-
-def _short(name: str) -> str:
-    """The short form couriers write: 深圳市 → 深圳, 甘孜藏族自治州 → 甘孜, 宝安区 → 宝安.
-
-    Never fewer than two characters: 和县 and 芒市 stay as they are.
-    """
-    for suffix in _AUTONOMOUS_SUFFIXES:
-        if name.endswith(suffix):
-            core = _strip_ethnic(name[: -len(suffix)])
-            return core if len(core) >= 2 else name
-    if name.endswith("族区"):  # 管城回族区, 梅里斯达斡尔族区
-        return _strip_ethnic(name[:-1])
-    for suffix in _PLAIN_SUFFIXES:
-        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            return name[: -len(suffix)]
-    return name
-
-
-# --- the division list -------------------------------------------------------------
-
-#: county-level changes newer than cpca's list: (adcode, name, adcode of the row it replaces or None).
-#: A replaced row's name stays an alias of the new one (郫县 still finds 郫都区).
-_SUPPLEMENT: tuple[tuple[str, str, str | None], ...] = (
-    ("440309", "龙华区", None), ("440310", "坪山区", None), ("440311", "光明区", None),  # 深圳 2016-2018
-    ("330112", "临安区", "330185"), ("330113", "临平区", None), ("330114", "钱塘区", None),  # 杭州
-    ("330213", "奉化区", "330283"),  # 宁波 2016
-    ("350112", "长乐区", "350182"),  # 福州 2017
-    ("370114", "章丘区", "370181"), ("370115", "济阳区", "370125"),  # 济南 2016, 2018
-    ("370116", "莱芜区", "371202"), ("370117", "钢城区", "371203"),  # 莱芜市 merged into 济南 2019
-    ("510117", "郫都区", "510124"), ("510118", "新津区", "510132"),  # 成都 2016, 2020
-    ("610118", "鄠邑区", "610125"),  # 西安 2016
-    ("500155", "梁平区", "500228"), ("500156", "武隆区", "500232"),  # 重庆 2016
-    ("130284", "滦州市", "130223"), ("610482", "彬州市", "610427"), ("520281", "盘州市", "520222"),
-    ("542421", "色尼区", "542421"),  # 那曲县 2017
-    ("360113", "红谷滩区", None),  # 南昌 2019
-    ("370215", "即墨区", "370282"),  # 青岛 2017
-    ("530115", "晋宁区", "530122"),  # 昆明 2016
-    ("220184", "公主岭市", "220381"),  # from 四平 to 长春 2020
-    ("330383", "龙港市", None),  # 温州 2019
-    ("659007", "双河市", None), ("659008", "可克达拉市", None), ("659009", "昆玉市", None),
-    ("659010", "胡杨河市", None),  # 新疆生产建设兵团, directly under the region
-)
-#: prefecture-level units that no longer exist (their counties moved, see above)
-_DISSOLVED_CITIES = frozenset({"3712"})
-#: names couriers and buyers still use: alias → adcode of a county (6 digits) or a city key
-_ALIASES: Mapping[str, str] = {
-    "龙华新区": "440309", "坪山新区": "440310", "光明新区": "440311", "大鹏新区": "440307",
-    "两江新区": "50", "雄安新区": "1306", "内蒙": "15",
-}
-#: short county names that are everyday words or outlet names all over the country
-_GENERIC_SHORTS = frozenset(
-    "城东 城西 城南 城北 城中 市中 新城 东城 西城 江南 江北 河西 河东 中原 互助 通道 东方 新华 和平 城关 "
-    "长安 高新 开发 白云 南山 北山 东山 西山 青山 前进 向阳 红旗 胜利 友谊 新兴 永安 太平 安定 安吉 "
-    "西湖 东湖 南湖 东港 南岸 北辰 宝山 金山 铁山 新市 平安 长寿 龙泉 三江 双江 大化 北关 东海 海城".split()
-)
-#: two-character full names that are everyday words (城区 is also 主城区, 东区 also 广东区域)
-_GENERIC_FULL = frozenset({"城区", "郊区", "矿区", "东区", "西区"})
-
-
-@dataclass(frozen=True, slots=True)
-class _Atlas:
-    provinces: Mapping[str, str]  # code2 → name
-    cities: Mapping[str, str]  # key (2, 4 or 6 digits) → name
-    counties: Mapping[str, str]  # code6 → name
-    county_city: Mapping[str, str]  # code6 → city key
-    province_alias: Mapping[str, str]  # name → code2
-    city_alias: Mapping[str, frozenset[str]]  # name → city keys
-    county_alias: Mapping[str, Mapping[str, tuple[str, ...]]]  # city key → name → code6s
-    province_county_alias: Mapping[str, Mapping[str, tuple[str, ...]]]  # code2 → name → code6s
-
-
-def _city_key_of(code6: str) -> str:
-    if code6[:2] in _MUNICIPALITIES:
-        return code6[:2]
-    if code6[2:4] == "90":  # 省直辖县级行政区划
-        return code6
-    return code6[:4]
-
-
-def _read_rows() -> list[tuple[str, str]]:
-    # importlib.resources.files("cpca") would import cpca, and with it pandas (0.4 s): locate it instead
-    spec = importlib.util.find_spec("cpca")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the cpca package (administrative divisions) is not installed")
-    path = Path(next(iter(spec.submodule_search_locations)), "resources", "adcodes.csv")
-    raw = path.read_text(encoding="utf-8-sig")
-    return [(row["adcode"][:6], row["name"].strip()) for row in csv.DictReader(io.StringIO(raw))]
-
-
-@lru_cache(maxsize=1)
-def _atlas() -> _Atlas:
-    provinces: dict[str, str] = {}
-    cities: dict[str, str] = {}
-    counties: dict[str, str] = {}
-    old_names: dict[str, list[str]] = defaultdict(list)
-    for code, name in _read_rows():
-        if code[2:] == "0000":
-            provinces[code[:2]] = name
-        elif code[4:] == "00":
-            if name not in _PLACEHOLDERS and code[:4] not in _DISSOLVED_CITIES:
-                cities[code[:4]] = name
-        elif name != "市辖区":
-            counties[code] = name
-    for code, name, replaces in _SUPPLEMENT:
-        if replaces is not None and replaces in counties:
-            old = counties.pop(replaces)
-            if old != name:
-                old_names[code].append(old)
-        counties[code] = name
-    for code in [c for c in counties if c[:4] in _DISSOLVED_CITIES]:
-        del counties[code]
-    for code2 in _MUNICIPALITIES:
-        cities[code2] = provinces[code2]
-    for code in list(counties):  # county-level cities governed by the province
-        if code[2:4] == "90":
-            cities[code] = counties.pop(code)
-    county_city = {code: _city_key_of(code) for code in counties}
-
-    province_alias: dict[str, str] = {}
-    for code2, name in provinces.items():
-        province_alias[name] = province_alias[_short(name)] = code2
-    city_alias: dict[str, set[str]] = defaultdict(set)
-    for key, name in cities.items():
-        for alias in (name, _short(name), *old_names.get(key, ())):
-            city_alias[alias].add(key)
-        if name.endswith("自治州"):
-            city_alias[_short(name) + "州"].add(key)  # 甘孜州, 恩施州
-    county_alias: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    province_county_alias: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for code, name in counties.items():
-        for alias in {name, _short(name), *old_names.get(code, ())}:
-            county_alias[county_city[code]][alias].append(code)
-            province_county_alias[code[:2]][alias].append(code)
-    for alias, target in _ALIASES.items():
-        if len(target) == 2 and target not in _MUNICIPALITIES:
-            province_alias[alias] = target
-        elif len(target) == 6 and target in counties:
-            county_alias[county_city[target]][alias].append(target)
-            province_county_alias[target[:2]][alias].append(target)
-        else:
-            city_alias[alias].add(target)
-    return _Atlas(
-        provinces=provinces,
-        cities=cities,
-        counties=counties,
-        county_city=county_city,
-        province_alias=province_alias,
-        city_alias={k: frozenset(v) for k, v in city_alias.items()},
-        county_alias={k: {a: tuple(c) for a, c in v.items()} for k, v in county_alias.items()},
-        province_county_alias={k: {a: tuple(c) for a, c in v.items()} for k, v in province_county_alias.items()},
-    )
-
-
-# --- resolve_place -----------------------------------------------------------------
-
-
 def _clean(value: str | None) -> str | None:
     if not isinstance(value, str):
         return None
@@ -278,7 +97,7 @@ def _clean(value: str | None) -> str | None:
 
 def _find(aliases: Mapping[str, tuple[str, ...]] | Mapping[str, frozenset[str]], name: str) -> tuple[str, ...]:
     """Codes whose name or alias is ``name``, else whose name or alias is ``name``'s short form."""
-    found = aliases.get(name) or aliases.get(_short(name)) or ()
+    found = aliases.get(name) or aliases.get(short_name(name)) or ()
     return tuple(sorted(set(found)))
 
 
@@ -289,7 +108,7 @@ def _province_of(key: str) -> str:
     return key[:2]
 
 
-def _county_candidates(atlas: _Atlas, name: str, province: str | None) -> tuple[str, ...]:
+def _county_candidates(atlas: Atlas, name: str, province: str | None) -> tuple[str, ...]:
     """County codes called ``name`` in ``province`` (or anywhere when the province is unknown)."""
     if province is not None:
         return _find(atlas.province_county_alias.get(province, {}), name)
@@ -297,13 +116,13 @@ def _county_candidates(atlas: _Atlas, name: str, province: str | None) -> tuple[
     for aliases in atlas.province_county_alias.values():
         found.update(aliases.get(name, ()))
     if not found:
-        short = _short(name)
+        short = short_name(name)
         for aliases in atlas.province_county_alias.values():
             found.update(aliases.get(short, ()))
     return tuple(sorted(found))
 
 
-def _city_candidates(atlas: _Atlas, name: str, province: str | None) -> tuple[str, ...]:
+def _city_candidates(atlas: Atlas, name: str, province: str | None) -> tuple[str, ...]:
     if name.endswith(_COUNTY_SUFFIXES):  # 朝阳区 is no short form of 朝阳市
         found = tuple(sorted(atlas.city_alias.get(name, ())))
     else:
@@ -314,15 +133,15 @@ def _city_candidates(atlas: _Atlas, name: str, province: str | None) -> tuple[st
     return inside or (found if len(found) == 1 else ())  # a city of another province: trust it if unique
 
 
-def _make_place(atlas: _Atlas, key: str, county: str | None) -> Place:
+def _make_place(atlas: Atlas, key: str, county: str | None) -> Place:
     province = atlas.provinces[_province_of(key)]
-    if len(key) == 2 and key not in _MUNICIPALITIES:
+    if len(key) == 2 and key not in MUNICIPALITIES:
         return Place(province, "", None, key.ljust(12, "0"))
     district = atlas.counties[county] if county else None
     return Place(province, atlas.cities[key], district, (county or key).ljust(12, "0"))
 
 
-def _district_in(atlas: _Atlas, key: str, name: str | None) -> str | None:
+def _district_in(atlas: Atlas, key: str, name: str | None) -> str | None:
     if name is None:
         return None
     found = _find(atlas.county_alias.get(key, {}), name)
@@ -340,13 +159,13 @@ def resolve_place(province: str | None, city: str | None, district: str | None =
     name is unique nationally, else the answer is ``None``.  When only the province is
     known the place has ``city == ""``.  Pure and cached.
     """
-    atlas = _atlas()
+    atlas = load_atlas()
     p, c, d = _clean(province), _clean(city), _clean(district)
-    if c in _CITY_PLACEHOLDERS:
+    if c in CITY_PLACEHOLDERS:
         c = None
     code2 = None
     if p is not None:
-        code2 = atlas.province_alias.get(p) or atlas.province_alias.get(_short(p))
+        code2 = atlas.province_alias.get(p) or atlas.province_alias.get(short_name(p))
     county: str | None = None
     key: str | None = None
     if c is not None:
@@ -365,7 +184,7 @@ def resolve_place(province: str | None, city: str | None, district: str | None =
         if len(found) > 1:
             return None
         key = found[0] if found else None
-    if key is None and code2 in _MUNICIPALITIES:
+    if key is None and code2 in MUNICIPALITIES:
         key = code2
     elif key is None and d is not None:  # the district alone: 广东省 + 宝安区, 湖北省 + 仙桃市
         counties = _county_candidates(atlas, d, code2)
@@ -406,25 +225,25 @@ class _Token:
     provinces: frozenset[str]
 
 
-def _patterns(atlas: _Atlas) -> dict[str, _Token]:
+def _patterns(atlas: Atlas) -> dict[str, _Token]:
     """Every searchable name → what it means (see the module docstring for the rules)."""
     province_names: dict[str, str] = {}
     for code2, name in atlas.provinces.items():
-        province_names[name] = province_names[_short(name)] = code2
+        province_names[name] = province_names[short_name(name)] = code2
     city_names: dict[str, set[str]] = defaultdict(set)
     for key, name in atlas.cities.items():
         city_names[name].add(key)
-        city_names[_short(name)].add(key)
+        city_names[short_name(name)].add(key)
         if name.endswith("自治州"):
-            city_names[_short(name) + "州"].add(key)
+            city_names[short_name(name) + "州"].add(key)
     county_full: dict[str, set[str]] = defaultdict(set)
     county_short: dict[str, set[str]] = defaultdict(set)
     for code, name in atlas.counties.items():
-        if name not in _GENERIC_FULL:
+        if name not in GENERIC_FULL:
             county_full[name].add(code)
-        if _short(name) != name:
-            county_short[_short(name)].add(code)
-    for alias, target in _ALIASES.items():
+        if short_name(name) != name:
+            county_short[short_name(name)].add(code)
+    for alias, target in ALIASES.items():
         if len(target) == 6 and target in atlas.counties:
             county_full[alias].add(target)
         elif target in atlas.cities:
@@ -433,7 +252,7 @@ def _patterns(atlas: _Atlas) -> dict[str, _Token]:
     out: dict[str, _Token] = {}
     for name, code2 in province_names.items():
         keys = city_names.get(name, set())
-        if code2 in _MUNICIPALITIES:
+        if code2 in MUNICIPALITIES:
             out[name] = _Token(_CITY, frozenset({code2}), frozenset({code2}))
         elif len(keys) == 1 and _province_of(next(iter(keys))) == code2:  # 吉林
             out[name] = _Token(_PROVINCE_OR_CITY, frozenset(keys), frozenset({code2}))
@@ -448,7 +267,7 @@ def _patterns(atlas: _Atlas) -> dict[str, _Token]:
             out[name] = _Token(_COUNTY, keys, frozenset(_province_of(k) for k in keys))
     for name, codes in county_short.items():
         keys = frozenset(atlas.county_city[c] for c in codes)
-        if name in out or name in _GENERIC_SHORTS or len(keys) != 1:  # taken, an everyday word, or ambiguous
+        if name in out or name in GENERIC_SHORTS or len(keys) != 1:  # taken, an everyday word, or ambiguous
             continue
         out[name] = _Token(_COUNTY, keys, frozenset(_province_of(k) for k in keys))
     for word in _NOISE_WORDS:
@@ -458,7 +277,7 @@ def _patterns(atlas: _Atlas) -> dict[str, _Token]:
 
 @lru_cache(maxsize=1)
 def _names() -> Mapping[str, _Token]:
-    return _patterns(_atlas())
+    return _patterns(load_atlas())
 
 
 def _raw(text: str) -> str:
@@ -543,16 +362,16 @@ def _decide(tokens: Iterable[_Token], key: str) -> tuple[bool, bool]:
 
 @lru_cache(maxsize=4096)
 def _city_key(place: Place) -> str | None:
-    atlas = _atlas()
+    atlas = load_atlas()
     code = place.adcode
     if len(code) == 12 and code.isdigit():
-        key = _city_key_of(code[:6])
+        key = city_key_of(code[:6])
         if atlas.cities.get(key) == place.city:
             return key
     if not place.city:
         return None
     resolved = resolve_place(place.province, place.city, None)
-    return None if resolved is None or not resolved.city else _city_key_of(resolved.adcode[:6])
+    return None if resolved is None or not resolved.city else city_key_of(resolved.adcode[:6])
 
 
 def in_city(place: Place, text: str, location: str = "") -> bool:
@@ -588,7 +407,7 @@ def in_city(place: Place, text: str, location: str = "") -> bool:
 
 def _area_prefix(area: str) -> str:
     """Adcode prefix of a remote.toml entry: digits as they are, or a ``省/市/区`` label."""
-    atlas = _atlas()
+    atlas = load_atlas()
     if area.isdigit():
         if area in atlas.provinces or area in atlas.cities or area in atlas.counties:
             return area
@@ -601,7 +420,7 @@ def _area_prefix(area: str) -> str:
         raise ValueError(f"remote.toml: unknown area {area!r}")
     if len(parts) == 1:
         return place.adcode[:2]
-    return place.adcode[:6] if len(parts) == 3 else _city_key_of(place.adcode[:6])
+    return place.adcode[:6] if len(parts) == 3 else city_key_of(place.adcode[:6])
 
 
 def _remote_prefixes(entries: Iterable[Mapping[str, object]]) -> tuple[str, ...]:
