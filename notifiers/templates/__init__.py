@@ -169,7 +169,10 @@ def _collapse(text: str) -> str:
 
 
 def _signature(ctx: NoticeContext) -> str:
-    sig = (ctx.signature or ctx.shop_name or "").strip().removeprefix("【").removesuffix("】").strip()
+    def bare(text: str | None) -> str:
+        return (text or "").strip().removeprefix("【").removesuffix("】").strip()
+
+    sig = bare(ctx.signature) or bare(ctx.shop_name)
     if not sig:
         raise TemplateError("SMS needs a signature: set shop.sms_signature or shop.name")
     return sig
