@@ -31,6 +31,7 @@ __all__ = [
     "NoticesSettings",
     "TwilioSettings",
     "ReportSettings",
+    "NOTICE_KINDS",
     "load_settings",
     "describe_validation_error",
     "resolve_config_path",
@@ -129,9 +130,36 @@ class DetectionSettings(_Section):
         return value
 
 
+NOTICE_KINDS = ("dispatch", "arrived_city", "delay", "unreachable", "follow_up")
+
+
 class NoticesSettings(_Section):
     quiet_hours: str = "21:00-08:00"
     channels: list[str] = Field(default_factory=lambda: ["chat", "sms"])
+    #: notice kinds to send; remove one to switch it off
+    kinds: list[str] = Field(default_factory=lambda: list(NOTICE_KINDS))
+    #: at most this many notices per buyer per shop-local day
+    daily_cap: int = Field(default=3, ge=1)
+    #: shop-local time of the daily follow-up on an open stall, unreachable or exception case
+    follow_up_at: str = "10:00"
+    #: follow-ups per case at most
+    follow_up_max: int = Field(default=3, ge=0)
+    #: delivery attempts per notice on retryable errors before it is marked failed
+    max_attempts: int = Field(default=5, ge=1, le=20)
+
+    @field_validator("kinds")
+    @classmethod
+    def _kinds(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(NOTICE_KINDS))
+        if unknown:
+            raise ValueError(f"unknown notice kinds {unknown}; known: {list(NOTICE_KINDS)}")
+        return value
+
+    @field_validator("follow_up_at")
+    @classmethod
+    def _follow_up_at(cls, value: str) -> str:
+        _parse_hhmm(value, "follow_up_at")
+        return value.strip()
 
     @field_validator("quiet_hours")
     @classmethod

@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from watcher.store.types import UTCDateTime
 
-__all__ = ["Parcel", "Checkpoint", "PollLog", "FlagEvent", "FLAG_SEP"]
+__all__ = ["Parcel", "Checkpoint", "PollLog", "FlagEvent", "Notice", "OptOut", "FLAG_SEP", "NOTICE_STATES"]
 
 #: flags are stored as ",stalled,unreachable," so that one LIKE finds a flag portably
 FLAG_SEP = ","
@@ -125,3 +125,50 @@ class FlagEvent(SQLModel, table=True):
     raised_at: datetime = Field(sa_column=_ts(nullable=False))  # when we noticed
     cleared_at: datetime | None = Field(default=None, sa_column=_ts())
     level: int = 0
+
+
+#: outbox states; "sending" is written before the provider is called, so a crash leaves
+#: a row to reconcile instead of a notice sent twice or lost
+NOTICE_STATES = ("queued", "deferred", "sending", "sent", "delivered", "failed", "suppressed")
+
+
+class Notice(SQLModel, table=True):
+    """The outbox: one row per notice, created once (unique idempotency key), then dispatched."""
+
+    __tablename__ = "notice"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key", name="uq_notice_key"),
+        Index("ix_notice_due", "state", "not_before"),
+        Index("ix_notice_parcel", "parcel_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    parcel_id: int = Field(foreign_key="parcel.id", ondelete="CASCADE")
+    kind: str = Field(max_length=20)
+    idempotency_key: str = Field(max_length=160)
+    state: str = Field(default="queued", max_length=12)
+    channel: str | None = Field(default=None, max_length=20)  # chosen at send time
+    language: str | None = Field(default=None, max_length=16)
+    body: str | None = Field(default=None, sa_type=Text)  # rendered when sent
+    reason: str | None = Field(default=None, max_length=300)  # why it was planned (or suppressed)
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
+    not_before: datetime = Field(sa_column=_ts(nullable=False))  # quiet hours and retries move it
+    attempts: int = 0
+    last_attempt_at: datetime | None = Field(default=None, sa_column=_ts())
+    sent_at: datetime | None = Field(default=None, sa_column=_ts())
+    delivered_at: datetime | None = Field(default=None, sa_column=_ts())
+    provider_message_id: str | None = Field(default=None, max_length=64)
+    error: str | None = Field(default=None, max_length=300)
+
+
+class OptOut(SQLModel, table=True):
+    """A buyer who asked for no more messages on a channel (STOP/退订/TD, Twilio 21610): for good."""
+
+    __tablename__ = "opt_out"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_opt_out"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    address: str = Field(max_length=128)  # E.164 phone or chat id
+    source: str = Field(max_length=40)  # inbound_stop, twilio_21610 …
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
