@@ -154,6 +154,7 @@ class Notice(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts(nullable=False))
     not_before: datetime = Field(sa_column=_ts(nullable=False))  # quiet hours and retries move it
     attempts: int = 0
+    claim_token: str | None = Field(default=None, max_length=80)  # the dispatcher that moved it to "sending"
     last_attempt_at: datetime | None = Field(default=None, sa_column=_ts())
     sent_at: datetime | None = Field(default=None, sa_column=_ts())
     delivered_at: datetime | None = Field(default=None, sa_column=_ts())

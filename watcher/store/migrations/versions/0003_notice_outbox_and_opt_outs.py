@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-26 07:40:58.653150
+Create Date: 2026-11-26 07:42:16.729273
 """
 from alembic import op
 import sqlalchemy as sa
@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('created_at', watcher.store.types.UTCDateTime(), nullable=False),
     sa.Column('not_before', watcher.store.types.UTCDateTime(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('claim_token', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
     sa.Column('last_attempt_at', watcher.store.types.UTCDateTime(), nullable=True),
     sa.Column('sent_at', watcher.store.types.UTCDateTime(), nullable=True),
     sa.Column('delivered_at', watcher.store.types.UTCDateTime(), nullable=True),
