@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from watcher.redact import mask_name, mask_phone
-from watcher.store.models import Checkpoint, FlagEvent, Parcel
+from watcher.store.models import Checkpoint, FlagEvent, Notice, Parcel
 
-__all__ = ["parcel_summary", "parcel_detail", "checkpoint_view", "flag_event_view"]
+__all__ = ["parcel_summary", "parcel_detail", "checkpoint_view", "flag_event_view", "notice_view"]
 
 
 def _iso(value: Any) -> str | None:
@@ -74,6 +74,14 @@ def checkpoint_view(c: Checkpoint) -> dict[str, Any]:
         "status": c.status,
         "raw_code": c.raw_code,
         "provider": c.provider,
+    }
+
+
+def notice_view(n: Notice, p: Parcel) -> dict[str, Any]:
+    return {
+        "tracking_number": p.tracking_number, "carrier": p.courier, "kind": n.kind, "channel": n.channel,
+        "state": n.state, "created_at": _iso(n.created_at), "sent_at": _iso(n.sent_at), "error": n.error,
+        "attempts": n.attempts, "not_before": _iso(n.not_before), "provider_message_id": n.provider_message_id,
     }
 
 

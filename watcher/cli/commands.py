@@ -14,7 +14,7 @@ from watcher.cli.output import console, emit_json, local_time, table
 from watcher.errors import InputError
 from watcher.settings import load_settings
 from watcher.store import queries
-from watcher.views import parcel_detail, parcel_summary
+from watcher.views import notice_view, parcel_detail, parcel_summary
 
 __all__ = ["dispatch"]
 
@@ -147,6 +147,20 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notices(args: argparse.Namespace) -> int:
+    app = _app(args)
+    rows = [notice_view(n, p) for n, p in queries.list_notices(app.db, state=args.state, limit=args.limit)]
+    if args.json:
+        emit_json(rows)
+        return 0
+    out = console()
+    out.print(table(["number", "kind", "channel", "state", "created", "sent", "error"], [
+        (r["tracking_number"], r["kind"], r["channel"] or "", r["state"], (r["created_at"] or "")[:16],
+         (r["sent_at"] or "")[:16], r["error"] or "") for r in rows]))
+    out.print(f"{len(rows)} notices")
+    return 0
+
+
 def _short(text: str, width: int = 48) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -269,7 +283,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 _VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": cmd_import, "add": cmd_add, "poll": cmd_poll, "run": cmd_run, "list": cmd_list,
-    "show": cmd_show, "coverage": cmd_coverage, "carriers": cmd_carriers, "demo": cmd_demo, "db": cmd_db,
+    "show": cmd_show, "notices": cmd_notices, "coverage": cmd_coverage, "carriers": cmd_carriers, "demo": cmd_demo, "db": cmd_db,
 }
 
 

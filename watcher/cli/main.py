@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int)
     _json_flag(p)
 
+    p = verbs.add_parser("notices", help="the buyer-notice outbox")
+    p.add_argument("--state", choices=["queued", "deferred", "sending", "sent", "delivered", "failed", "suppressed"])
+    p.add_argument("--limit", type=int)
+    _json_flag(p)
+
     p = verbs.add_parser("show", help="one parcel with its checkpoints")
     p.add_argument("number")
     p.add_argument("--carrier", help="courier, when one number exists for several couriers")

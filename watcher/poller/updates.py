@@ -10,6 +10,7 @@ import structlog
 
 from carriers.base import CarrierAdapter, ProblemKind, TrackingResult
 from watcher.poller.summary import ProviderStats
+from watcher.planner import plan_notices
 from watcher.rules import ParcelFacts, Verdict, evaluate
 from watcher.rules.calendar import HolidayCalendar, PeakPeriod
 from watcher.settings import Settings
@@ -83,6 +84,7 @@ class Updates:
             )
         update = ParcelUpdate(parcel.id, values, checkpoints=tracking.checkpoints if tracking else (), provider=name)
         self._record_flags(parcel, verdict, now, update)
+        update.notices = [(n.kind, n.idempotency_key, n.reason) for n in plan_notices(parcel.id, verdict, self.settings.notices)]
         return update
 
     def _record_flags(self, parcel: ClaimedParcel, verdict: Verdict, now: datetime, update: ParcelUpdate) -> None:

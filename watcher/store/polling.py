@@ -11,13 +11,14 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from carriers.base import Checkpoint as TrackedCheckpoint
 from watcher.store.db import Database
-from watcher.store.models import FLAG_SEP, Checkpoint, FlagEvent, Parcel, PollLog
+from watcher.store.models import FLAG_SEP, Checkpoint, FlagEvent, Notice, Parcel, PollLog
 
 __all__ = [
     "ClaimedParcel",
@@ -29,11 +30,13 @@ __all__ = [
     "record_poll_log",
     "last_poll_error",
     "flags_value",
+    "insert_ignoring_duplicates",
 ]
 
 P = Parcel.__table__
 C = Checkpoint.__table__
 F = FlagEvent.__table__
+N = Notice.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,8 @@ class ParcelUpdate:
     cleared: Sequence[str] = ()
     #: stall escalation level of a flag that stays raised
     levels: dict[str, int] = field(default_factory=dict)
+    #: notices the verdict calls for: (kind, idempotency key, reason); the outbox keeps one per key
+    notices: Sequence[tuple[str, str, str]] = ()
     new_checkpoints: int = field(default=0)  # filled in by write_updates
 
 
@@ -185,6 +190,7 @@ def write_updates(db: Database, updates: Sequence[ParcelUpdate], *, token: str, 
         if new_rows:
             conn.execute(insert(C), new_rows)
         _write_flag_history(conn, updates, now)
+        _plan_notices(conn, updates, now)
         # Group by the set of columns so each group is one executemany.
         groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
         for u in updates:
@@ -221,6 +227,34 @@ def _write_flag_history(conn: Connection, updates: Sequence[ParcelUpdate], now: 
             .values(level=bindparam("b_level")),
             levels,
         )
+
+
+def _plan_notices(conn: Connection, updates: Sequence[ParcelUpdate], now: datetime) -> None:
+    rows = [
+        {"parcel_id": u.parcel_id, "kind": kind, "idempotency_key": key, "reason": reason[:300], "state": "queued",
+         "created_at": now, "not_before": now, "attempts": 0}
+        for u in updates for kind, key, reason in u.notices
+    ]
+    if not rows:
+        return
+    keys = [r["idempotency_key"] for r in rows]
+    existing = {k for (k,) in conn.execute(select(N.c.idempotency_key).where(N.c.idempotency_key.in_(keys)))}
+    fresh = [r for r in rows if r["idempotency_key"] not in existing]
+    if fresh:
+        insert_ignoring_duplicates(conn, N, fresh, ["idempotency_key"])
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Any, rows: list[dict[str, object]], keys: list[str]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL (another process may have won the race)."""
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:  # other databases: the caller filtered known keys; a lost race raises
+        conn.execute(insert(table), rows)
+        return
+    conn.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=keys), rows)
 
 
 def record_poll_log(db: Database, entry: PollLog) -> None:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from sqlmodel import col, select
 
 from watcher.store.db import Database
-from watcher.store.models import FLAG_SEP, Checkpoint, FlagEvent, Parcel
+from watcher.store.models import FLAG_SEP, Checkpoint, FlagEvent, Notice, Parcel
 
-__all__ = ["list_parcels", "find_parcels", "checkpoints_of", "flag_events_of", "status_counts"]
+__all__ = ["list_parcels", "find_parcels", "checkpoints_of", "flag_events_of", "list_notices", "status_counts"]
 
 
 def list_parcels(
@@ -51,6 +51,18 @@ def flag_events_of(db: Database, parcel_id: int) -> Sequence[FlagEvent]:
     stmt = select(FlagEvent).where(FlagEvent.parcel_id == parcel_id).order_by(col(FlagEvent.raised_at), col(FlagEvent.id))
     with db.session() as session:
         return list(session.exec(stmt).all())
+
+
+def list_notices(db: Database, *, state: str | None = None, limit: int | None = None) -> list[tuple[Notice, Parcel]]:
+    """Outbox rows with their parcels, oldest first."""
+    stmt = select(Notice, Parcel).join(Parcel, Parcel.id == Notice.parcel_id)  # type: ignore[arg-type]
+    if state:
+        stmt = stmt.where(Notice.state == state)
+    stmt = stmt.order_by(col(Notice.created_at), col(Notice.id))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with db.session() as session:
+        return [(n, p) for n, p in session.exec(stmt).all()]
 
 
 def status_counts(db: Database) -> dict[str, int]:
