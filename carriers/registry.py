@@ -6,18 +6,14 @@ fails to load is recorded with its error instead of crashing the daemon.
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
-
-import structlog
 
 from carriers.base import CarrierAdapter
+from watcher.plugins import load_plugins
 
 __all__ = ["GROUP", "Registry", "discover"]
 
 GROUP = "parcelwatch.carriers"
-log = structlog.get_logger("parcelwatch.carriers")
 
 
 @dataclass
@@ -34,17 +30,5 @@ class Registry:
 
 
 def discover(group: str = GROUP) -> Registry:
-    registry = Registry()
-    for ep in entry_points(group=group):
-        try:
-            cls = ep.load()
-            if not (isinstance(cls, type) and issubclass(cls, CarrierAdapter)):
-                raise TypeError(f"{ep.value} is not a CarrierAdapter subclass")
-            if getattr(cls, "name", None) != ep.name:
-                raise TypeError(f"{ep.value}.name is {getattr(cls, 'name', None)!r}, entry point says {ep.name!r}")
-        except Exception as exc:  # a broken plug-in must not take the daemon down
-            registry.failed[ep.name] = f"{type(exc).__name__}: {exc}"
-            log.error("carrier.plugin_failed", plugin=ep.name, error=str(exc), traceback=traceback.format_exc())
-            continue
-        registry.adapters[ep.name] = cls
-    return registry
+    plugins = load_plugins(group, CarrierAdapter)
+    return Registry(adapters=plugins.classes, failed=plugins.failed)

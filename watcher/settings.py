@@ -30,6 +30,7 @@ __all__ = [
     "DetectionSettings",
     "NoticesSettings",
     "TwilioSettings",
+    "ChatSettings",
     "ReportSettings",
     "NOTICE_KINDS",
     "load_settings",
@@ -182,6 +183,14 @@ class TwilioSettings(_Section):
     base_url: str = "https://api.twilio.com"
 
 
+class ChatSettings(_Section):
+    """The shop's own chat bridge (Qianniu/WeCom/… integration) for the ``chat`` channel."""
+
+    url: str = ""  # "" disables the chat channel
+    secret: SecretStr = SecretStr("")  # HMAC key shared with the bridge
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+
 class ReportSettings(_Section):
     at: str = "21:30"
     output_dir: str = "reports"
@@ -203,6 +212,7 @@ class Settings(_Section):
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
     notices: NoticesSettings = Field(default_factory=NoticesSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
 
     def __repr__(self) -> str:  # provider tables hold keys and tokens: never print them

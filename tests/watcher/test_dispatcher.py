@@ -185,3 +185,24 @@ def test_crash_mid_send_is_reconciled_not_resent(db: Database, clock: ManualCloc
         assert n.state == "sent" and n.provider_message_id == "SMlost" and sms.sent == []
     else:
         assert n.state == "sent" and len(sms.sent) == 1
+
+
+def test_daily_follow_ups_once_a_day_and_bounded(db: Database, clock: ManualClock) -> None:
+    from watcher.followups import plan_daily_follow_ups
+
+    since = (NOON - timedelta(hours=60)).isoformat()
+    stalled = {"status": "in_transit", "stage": "transit",
+               "flags": [{"flag": "stalled", "code": "transit_stall", "reason": "r", "since": since}]}
+    pid = add(db, verdict=stalled, kind="delay")
+    with db.session() as s:
+        p = s.get(Parcel, pid)
+        p.flags = ",stalled,"
+        s.add(p)
+    settings = make_settings(notices={"follow_up_max": 2})
+    assert plan_daily_follow_ups(db, settings, clock.now()) == 1
+    assert plan_daily_follow_ups(db, settings, clock.now()) == 0  # same day: nothing new
+    clock.advance(days=1)
+    assert plan_daily_follow_ups(db, settings, clock.now()) == 1
+    clock.advance(days=1)
+    assert plan_daily_follow_ups(db, settings, clock.now()) == 0  # follow_up_max reached
+    assert [n.kind for n in notices(db)] == ["delay", "follow_up", "follow_up"]
