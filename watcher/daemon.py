@@ -16,10 +16,14 @@ from datetime import datetime
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from carriers.couriers import couriers
 from watcher.app import App
+from watcher.channels import build_channels
+from watcher.dispatcher import Dispatcher
+from watcher.followups import plan_daily_follow_ups
 from watcher.errors import ConfigError
 from watcher.poller import Poller, build_adapter
 
@@ -30,6 +34,8 @@ log = structlog.get_logger("parcelwatch.daemon")
 #: seconds a running poll cycle may take to finish after a stop signal
 SHUTDOWN_GRACE = 20.0
 MISFIRE_GRACE = 30
+#: seconds between dispatch passes over the outbox
+DISPATCH_SECONDS = 30
 
 
 @dataclass
@@ -39,12 +45,15 @@ class Worker:
     cycles: int = 0
     parcels: int = 0
     errors: int = 0
+    notices: int = 0
     exit_code: int = 0
     started_at: datetime | None = None
     _current: asyncio.Task[object] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.poller = Poller(self.app.db, self.app.settings, registry=self.app.registry, clock=self.app.clock)
+        channels = build_channels(self.app.settings, clock=self.app.clock)
+        self.dispatcher = Dispatcher(self.app.db, self.app.settings, channels, clock=self.app.clock) if channels else None
         self.stopping = asyncio.Event()
 
     async def poll_job(self) -> None:
@@ -85,7 +94,38 @@ class Worker:
             name="poll due parcels",
             next_run_time=self.app.clock.now(),
         )
+        if self.dispatcher is not None:
+            scheduler.add_job(
+                self.dispatch_job, IntervalTrigger(seconds=DISPATCH_SECONDS, timezone=settings.shop.tz),
+                id="dispatch", name="send due notices", next_run_time=self.app.clock.now(),
+            )
+        hour, minute = (int(x) for x in settings.notices.follow_up_at.split(":"))
+        scheduler.add_job(
+            self.follow_up_job, CronTrigger(hour=hour, minute=minute, timezone=settings.shop.tz),
+            id="follow_up", name="queue daily follow-ups",
+        )
         return scheduler
+
+    async def dispatch_job(self) -> None:
+        if self.stopping.is_set() or self.dispatcher is None:
+            return
+        try:
+            summary = await self.dispatcher.run_once()
+        except ConfigError as exc:
+            self.exit_code = 2
+            log.error("worker.config_error", error=str(exc))
+            self.stopping.set()
+            return
+        except Exception:
+            self.errors += 1
+            log.exception("dispatch.pass_failed")
+            return
+        self.notices += summary.sent
+
+    async def follow_up_job(self) -> None:
+        queued = await asyncio.to_thread(plan_daily_follow_ups, self.app.db, self.app.settings, self.app.clock.now())
+        if queued:
+            log.info("follow_up.queued", notices=queued)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -101,8 +141,10 @@ class Worker:
             scheduler.shutdown(wait=False)
             await self._finish_current()
             await self.poller.aclose()
+            if self.dispatcher is not None:
+                await self.dispatcher.aclose()
             uptime = (self.app.clock.now() - self.started_at).total_seconds()
-            log.info("worker.stopped", cycles=self.cycles, parcels=self.parcels, errors=self.errors,
+            log.info("worker.stopped", cycles=self.cycles, parcels=self.parcels, notices=self.notices, errors=self.errors,
                      uptime_seconds=round(uptime, 1))
 
     async def _finish_current(self) -> None:

@@ -8,18 +8,22 @@ statuses.  Uses its own SQLite file (recreated each run), never ``database.url``
 from __future__ import annotations
 
 import asyncio
+import io
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from watcher.app import App
+from watcher.channels import build_channels
+from watcher.dispatcher import Dispatcher
+from watcher.followups import plan_daily_follow_ups
 from watcher.cli.output import console, emit_json, local_time, table
 from watcher.clock import ManualClock
 from watcher.errors import ConfigError
 from watcher.settings import load_settings
 from watcher.store import queries
-from watcher.views import parcel_summary
+from watcher.views import notice_view, parcel_summary
 
 __all__ = ["run_demo", "DEMO_PARCELS", "DEMO_START"]
 
@@ -43,7 +47,10 @@ def run_demo(*, config: str | None, db_path: Path, days: int = 7, as_json: bool 
         raise ConfigError("demo --days must be at least 1")
     if not DEMO_PARCELS.is_file():
         raise ConfigError(f"demo data not found at {DEMO_PARCELS} (run the demo from a source checkout)")
-    settings = load_settings(config, overrides={"tracking": {"provider": "simulated", "routes": {}}})
+    settings = load_settings(
+        config,
+        overrides={"tracking": {"provider": "simulated", "routes": {}}, "notices": {"channels": ["console"]}},
+    )
     tz = settings.shop.tz
     clock = ManualClock(DEMO_START.replace(tzinfo=tz))
     app = App(settings, clock=clock, database_url=_fresh_sqlite(db_path))
@@ -56,6 +63,10 @@ def run_demo(*, config: str | None, db_path: Path, days: int = 7, as_json: bool 
             out.print(f"  [red]{error}[/red]")
 
     poller = Poller(app.db, settings, registry=app.registry, clock=clock)
+    console_out = io.StringIO() if as_json else None  # JSON mode: keep stdout parseable
+    channels = build_channels(settings, clock=clock, console={"stream": console_out} if console_out else {})
+    dispatcher = Dispatcher(app.db, settings, channels, clock=clock)
+    follow_up_at = time.fromisoformat(settings.notices.follow_up_at.zfill(5))
     cycles: list[dict[str, Any]] = []
 
     async def simulate() -> None:
@@ -69,18 +80,24 @@ def run_demo(*, config: str | None, db_path: Path, days: int = 7, as_json: bool 
                     if statuses.get(p.id) != p.status:
                         changes.append((p, statuses.get(p.id, "pending")))
                         statuses[p.id] = p.status
-                cycles.append({"at": clock.now(), **summary.as_dict(), "changes": len(changes)})
                 if not as_json and changes:
                     _print_cycle(out, clock.now(), changes, tz)
+                if clock.now().astimezone(tz).time() >= follow_up_at:
+                    plan_daily_follow_ups(app.db, settings, clock.now())
+                sent = await dispatcher.drain()  # the console channel prints each notice
+                cycles.append({"at": clock.now(), **summary.as_dict(), "changes": len(changes),
+                               "notices": sent.as_dict()})
                 clock.advance(STEP)
         finally:
             await poller.aclose()
+            await dispatcher.aclose()
 
     asyncio.run(simulate())
     parcels = queries.list_parcels(app.db)
     counts = queries.status_counts(app.db)
     if as_json:
-        emit_json({"cycles": cycles, "status_counts": counts, "parcels": [parcel_summary(p) for p in parcels]})
+        emit_json({"cycles": cycles, "status_counts": counts, "parcels": [parcel_summary(p) for p in parcels],
+                   "notices": [notice_view(n, p) for n, p in queries.list_notices(app.db)]})
         return 0
     rows = [
         (p.tracking_number, p.courier, p.status, ",".join(p.flag_list()), p.city or "",
@@ -91,6 +108,8 @@ def run_demo(*, config: str | None, db_path: Path, days: int = 7, as_json: bool 
                     title=f"after {days} simulated days"))
     out.print("statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])))
     flagged = Counter(flag for p in parcels for flag in p.flag_list())
+    by_state = Counter(n.state for n, _ in queries.list_notices(app.db))
+    out.print("buyer notices: " + ", ".join(f"{k} {v}" for k, v in sorted(by_state.items())))
     out.print("flagged for ops: " + (", ".join(f"{k} {v}" for k, v in sorted(flagged.items())) or "none"))
     out.print(f"explore it: .venv/bin/parcelwatch --config config/demo.toml list   (database: {db_path})")
     return 0

@@ -130,6 +130,20 @@ class Dispatcher:
             log.info("dispatch.pass", **summary.as_dict())
         return summary
 
+    async def drain(self, limit: int = 200) -> DispatchSummary:
+        """Passes until nothing due is left (``poll`` runs this after polling)."""
+        total = DispatchSummary()
+        while True:
+            summary = await self.run_once(limit)
+            for key, value in summary.as_dict().items():
+                setattr(total, key, getattr(total, key) + value)
+            if summary.claimed < limit:
+                return total
+
+    async def aclose(self) -> None:
+        for channel in self.channels.values():
+            await channel.aclose()
+
     def _claim(self, now: datetime, token: str, limit: int) -> list[int]:
         due = and_(N.c.state.in_(("queued", "deferred")), N.c.not_before <= now)
         ids = select(N.c.id).where(due).order_by(N.c.not_before, N.c.id).limit(limit).scalar_subquery()

@@ -94,19 +94,29 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
+    from watcher.channels import build_channels
+    from watcher.dispatcher import Dispatcher
     from watcher.poller import Poller
 
     app = _app(args)
     poller = Poller(app.db, app.settings, registry=app.registry, clock=app.clock)
 
-    async def once() -> object:
+    channels = build_channels(app.settings, clock=app.clock)
+    dispatcher = Dispatcher(app.db, app.settings, channels, clock=app.clock) if channels else None
+
+    async def once() -> tuple[object, object]:
         try:
-            return await poller.run_cycle(all_parcels=args.all)
+            summary = await poller.run_cycle(all_parcels=args.all)
+            sent = await dispatcher.drain() if dispatcher else None
+            return summary, sent
         finally:
             await poller.aclose()
+            if dispatcher:
+                await dispatcher.aclose()
 
-    summary = asyncio.run(once())
+    summary, sent = asyncio.run(once())
     data = summary.as_dict()  # type: ignore[attr-defined]
+    data["notices"] = sent.as_dict() if sent else None  # type: ignore[attr-defined]
     if args.json:
         emit_json(data)
     else:
@@ -115,6 +125,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
             f"{data['new_checkpoints']} new checkpoints, {data['problems']} with problems, "
             f"{data['failed']} not reachable, {data['skipped']} skipped (too soon or provider paused)"
         )
+        notices = data["notices"]
+        print(f"notices: {notices['sent']} sent, {notices['deferred']} deferred, {notices['failed']} failed"
+              if notices else "notices: no channel configured (set [twilio] or [chat]); they wait in the outbox")
     failed = {name: s for name, s in data["providers"].items() if s["failed"]}  # type: ignore[union-attr]
     for name, stats in failed.items():
         print(f"parcelwatch: error: {name}: {stats['failed']} parcels not polled: {stats['error']}", file=sys.stderr)
