@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from watcher.store.types import UTCDateTime
 
-__all__ = ["Parcel", "Checkpoint", "PollLog", "FlagEvent", "Notice", "OptOut", "FLAG_SEP", "NOTICE_STATES"]
+__all__ = ["Parcel", "Checkpoint", "PollLog", "FlagEvent", "Notice", "OptOut", "ChatPresence", "FLAG_SEP", "NOTICE_STATES"]
 
 #: flags are stored as ",stalled,unreachable," so that one LIKE finds a flag portably
 FLAG_SEP = ","
@@ -173,3 +173,13 @@ class OptOut(SQLModel, table=True):
     address: str = Field(max_length=128)  # E.164 phone or chat id
     source: str = Field(max_length=40)  # inbound_stop, twilio_21610 …
     created_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class ChatPresence(SQLModel, table=True):
+    """Whether a buyer is reachable on the shop's chat right now, as the chat bridge last said."""
+
+    __tablename__ = "chat_presence"
+
+    chat_id: str = Field(primary_key=True, max_length=128)
+    online: bool = False
+    updated_at: datetime = Field(sa_column=_ts(nullable=False))
