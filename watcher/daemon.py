@@ -34,8 +34,6 @@ log = structlog.get_logger("parcelwatch.daemon")
 #: seconds a running poll cycle may take to finish after a stop signal
 SHUTDOWN_GRACE = 20.0
 MISFIRE_GRACE = 30
-#: seconds between dispatch passes over the outbox
-DISPATCH_SECONDS = 30
 
 
 @dataclass
@@ -96,7 +94,7 @@ class Worker:
         )
         if self.dispatcher is not None:
             scheduler.add_job(
-                self.dispatch_job, IntervalTrigger(seconds=DISPATCH_SECONDS, timezone=settings.shop.tz),
+                self.dispatch_job, IntervalTrigger(seconds=settings.notices.dispatch_seconds, timezone=settings.shop.tz),
                 id="dispatch", name="send due notices", next_run_time=self.app.clock.now(),
             )
         hour, minute = (int(x) for x in settings.notices.follow_up_at.split(":"))

@@ -4,8 +4,8 @@ One pass (:meth:`Dispatcher.run_once`):
 
 1. During quiet hours (shop time) nothing is sent: due notices are deferred to
    the end of the window — deferred, never dropped.
-2. Notices stuck in ``sending`` (a crash between "about to send" and "sent")
-   are reconciled first: channels that can look up what they sent
+2. Notices stuck in ``sending`` for ``notices.reconcile_after_seconds`` (a crash
+   between "about to send" and "sent") are reconciled first: channels that can look up what they sent
    (Twilio: messages to that number since the attempt) settle them as sent;
    the others go back to the queue (the chat bridge de-duplicates by
    idempotency key).
@@ -57,8 +57,6 @@ N = Notice.__table__
 P = Parcel.__table__
 O = OptOut.__table__  # noqa: E741
 
-#: a notice in "sending" longer than this was interrupted (crash, kill) and is reconciled
-STALE_SENDING = timedelta(minutes=2)
 #: permanent SMS errors meaning "the buyer opted out": remembered for good
 OPT_OUT_CODES = {"21610"}
 
@@ -288,7 +286,7 @@ class Dispatcher:
 
     # -- crash recovery --------------------------------------------------------------------
     async def _reconcile(self, now: datetime, summary: DispatchSummary) -> None:
-        stale = now - STALE_SENDING
+        stale = now - timedelta(seconds=self.settings.notices.reconcile_after_seconds)
         with self.db.session() as session:
             rows = session.exec(
                 select(Notice, Parcel).join(Parcel, Parcel.id == Notice.parcel_id)  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ __all__ = [
     "NoticesSettings",
     "TwilioSettings",
     "ChatSettings",
+    "ServeSettings",
     "ReportSettings",
     "NOTICE_KINDS",
     "load_settings",
@@ -147,6 +148,10 @@ class NoticesSettings(_Section):
     follow_up_max: int = Field(default=3, ge=0)
     #: delivery attempts per notice on retryable errors before it is marked failed
     max_attempts: int = Field(default=5, ge=1, le=20)
+    #: `run`: seconds between passes over the outbox
+    dispatch_seconds: int = Field(default=30, ge=1)
+    #: a notice left in "sending" this long was interrupted (crash, kill): reconcile it with the provider
+    reconcile_after_seconds: int = Field(default=120, ge=1)
 
     @field_validator("kinds")
     @classmethod
@@ -181,6 +186,8 @@ class TwilioSettings(_Section):
     messaging_service_sid: str = ""
     whatsapp_from: str = ""
     base_url: str = "https://api.twilio.com"
+    status_callback_url: str = ""  # where Twilio reports delivered/undelivered (`serve`'s /twilio/status)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
 
 class ChatSettings(_Section):
@@ -189,6 +196,24 @@ class ChatSettings(_Section):
     url: str = ""  # "" disables the chat channel
     secret: SecretStr = SecretStr("")  # HMAC key shared with the bridge
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+
+class ServeSettings(_Section):
+    """``parcelwatch serve``: the HTTP receivers (Twilio callbacks, chat presence, /healthz, /metrics)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
+    #: the externally visible base URL Twilio signs against, e.g. "https://shop.example.com/parcelwatch";
+    #: "" uses http://<Host header> (only right when nothing rewrites the URL in between)
+    public_url: str = ""
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http(s):// URL or \"\", got {value!r}")
+        return value.rstrip("/")
 
 
 class ReportSettings(_Section):
@@ -213,6 +238,7 @@ class Settings(_Section):
     notices: NoticesSettings = Field(default_factory=NoticesSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
 
     def __repr__(self) -> str:  # provider tables hold keys and tokens: never print them

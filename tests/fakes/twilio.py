@@ -122,6 +122,9 @@ class TwilioFake:
         self.released = threading.Event()  # set when the server closes: hung requests end
         self._lock = threading.Lock()
         self._queued: list[tuple[str, int, int]] = []  # ("fail"|"error"|"hang", status, code)
+        #: notified whenever a message is stored or a request starts hanging: tests wait on it, not sleep
+        self.changed = threading.Condition()
+        self.hanging = 0
 
     # -- failure injection ---------------------------------------------------------------
 
@@ -171,7 +174,11 @@ class TwilioFake:
             if method != "POST":
                 return 405, _json(twilio_error(20004, 405, "Method not allowed")), False
             status, reply = self._create(form)
-            return status, _json(reply), bool(injected and injected[0] == "hang")
+            hang = bool(injected and injected[0] == "hang")
+        with self.changed:
+            self.hanging += hang
+            self.changed.notify_all()
+        return status, _json(reply), hang
 
     def _authorized(self, header: str | None) -> bool:
         if not header or not header.startswith("Basic "):
