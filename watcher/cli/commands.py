@@ -140,6 +140,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_daemon(_app(args))
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from watcher.serve import ServeContext, run_server
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    app = App(load_settings(args.config, overrides={"serve": overrides} if overrides else None))
+    try:
+        return run_server(ServeContext(app.settings, app.db, app.clock))
+    finally:
+        app.close()
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 0:
         raise InputError("--limit must be 0 or more")
@@ -295,7 +306,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 _VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "import": cmd_import, "add": cmd_add, "poll": cmd_poll, "run": cmd_run, "list": cmd_list,
+    "import": cmd_import, "add": cmd_add, "poll": cmd_poll, "run": cmd_run, "serve": cmd_serve, "list": cmd_list,
     "show": cmd_show, "notices": cmd_notices, "coverage": cmd_coverage, "carriers": cmd_carriers, "demo": cmd_demo, "db": cmd_db,
 }
 

@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     verbs.add_parser("run", help="the daemon: scheduled polling until SIGTERM/SIGINT")
 
+    p = verbs.add_parser("serve", help="HTTP receivers (Twilio callbacks, chat presence), /healthz, /metrics")
+    p.add_argument("--host", help="bind address (default: [serve] host)")
+    p.add_argument("--port", type=int, help="port (default: [serve] port; 0 picks a free one)")
+
     p = verbs.add_parser("list", help="parcels with status, flags and last checkpoint")
     p.add_argument("--flag", choices=["stalled", "unreachable", "exception", "not_collected"])
     p.add_argument("--status")
