@@ -35,6 +35,13 @@ def _settings_for(name: str, settings: Settings) -> Mapping[str, Any] | None:
         data.pop("whatsapp_from", None)
         data["auth_token"] = twilio.auth_token.get_secret_value()
         return data
+    if name == "whatsapp":
+        twilio = settings.twilio
+        if not twilio.whatsapp_from:
+            return None
+        data = twilio.model_dump(exclude={"from_number", "messaging_service_sid"})
+        return {**data, "auth_token": twilio.auth_token.get_secret_value(),
+                "whatsapp_templates": dict(twilio.whatsapp_templates)}
     if name == "chat":
         if not settings.chat.url:
             return None

@@ -185,6 +185,9 @@ class TwilioSettings(_Section):
     from_number: str = ""
     messaging_service_sid: str = ""
     whatsapp_from: str = ""
+    #: notice kind → approved WhatsApp template Content SID ("HX…"), used outside the 24-hour window;
+    #: excluded from model_dump so the SMS channel's settings never see it (the whatsapp channel reads it)
+    whatsapp_templates: dict[str, str] = Field(default_factory=dict, exclude=True)
     base_url: str = "https://api.twilio.com"
     status_callback_url: str = ""  # where Twilio reports delivered/undelivered (`serve`'s /twilio/status)
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)

@@ -18,6 +18,12 @@ shape the official SDK parses.  Errors use Twilio's JSON shape
 ``{"code", "message", "more_info", "status"}``.  Failure injection: :meth:`TwilioFake.fail_next`,
 :meth:`~TwilioFake.error_next`, :meth:`~TwilioFake.opt_out`, :meth:`~TwilioFake.hang_next`
 (stores the message, then answers nothing until the server closes: an ambiguous timeout).
+
+WhatsApp (``To``/``From`` prefixed ``whatsapp:``): free text (``Body``) is accepted only
+for numbers whose 24-hour window is open (:meth:`TwilioFake.open_window`), otherwise
+error 63016; approved templates are sent with ``ContentSid`` (registered with
+:meth:`~TwilioFake.add_content`, else 21655) and ``ContentVariables`` (JSON; ``{{1}}``…
+in the template text are filled in), with or without an open window.
 """
 
 from __future__ import annotations
@@ -73,6 +79,10 @@ _MESSAGES = {
     21612: "The 'To' phone number is not currently reachable via SMS.",
     21614: "'To' number is not a valid mobile number",
     21617: "The concatenated message body exceeds the 1600 character limit.",
+    21655: "The ContentSid is Invalid.",
+    63007: "Twilio could not find a Channel with the specified From address",
+    63016: "Failed to send freeform message because you are outside the allowed window. "
+           "If you are using WhatsApp, please use a Message Template.",
 }
 
 
@@ -125,6 +135,10 @@ class TwilioFake:
         #: notified whenever a message is stored or a request starts hanging: tests wait on it, not sleep
         self.changed = threading.Condition()
         self.hanging = 0
+        #: WhatsApp: numbers (E.164, no prefix) whose 24-hour customer-service window is open
+        self.whatsapp_window: set[str] = set()
+        #: WhatsApp: approved Content SID → template text with {{1}}-style placeholders
+        self.contents: dict[str, str] = {}
 
     # -- failure injection ---------------------------------------------------------------
 
@@ -147,6 +161,20 @@ class TwilioFake:
         """``number`` replied STOP: sends to it fail with 21610."""
         with self._lock:
             self.opted_out.add(number)
+
+    def open_window(self, number: str) -> None:
+        """``number`` wrote to us on WhatsApp: free text to it is allowed (until :meth:`close_window`)."""
+        with self._lock:
+            self.whatsapp_window.add(number.removeprefix("whatsapp:"))
+
+    def close_window(self, number: str) -> None:
+        with self._lock:
+            self.whatsapp_window.discard(number.removeprefix("whatsapp:"))
+
+    def add_content(self, content_sid: str, text: str) -> None:
+        """Register an approved WhatsApp template (``{{1}}``… placeholders filled from ContentVariables)."""
+        with self._lock:
+            self.contents[content_sid] = text
 
     # -- requests -------------------------------------------------------------------------
 
@@ -192,14 +220,25 @@ class TwilioFake:
     def _create(self, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         to, body = form.get("To", ""), form.get("Body", "")
         sender, service = form.get("From", ""), form.get("MessagingServiceSid", "")
+        whatsapp = to.startswith("whatsapp:")
+        number = to.removeprefix("whatsapp:")
         if not to:
             return 400, twilio_error(21604, 400)
+        if whatsapp and form.get("ContentSid"):
+            status, rendered = self._content(form)
+            if status:
+                return status, rendered
+            body = rendered
         if not body:
             return 400, twilio_error(21602, 400)
         if not sender and not service:
             return 400, twilio_error(21606, 400)
-        if not to.startswith("+") or not to[1:].isdigit() or not 8 <= len(to) <= 16:
+        if not number.startswith("+") or not number[1:].isdigit() or not 8 <= len(number) <= 16:
             return 400, twilio_error(21211, 400, f"The 'To' number {to} is not a valid phone number.")
+        if whatsapp and not sender.startswith("whatsapp:"):
+            return 400, twilio_error(63007, 400)
+        if whatsapp and not form.get("ContentSid") and number not in self.whatsapp_window:
+            return 400, twilio_error(63016, 400)
         if to in self.opted_out:
             return 400, twilio_error(21610, 400)
         if len(body) > 1600:
@@ -214,7 +253,7 @@ class TwilioFake:
             "messaging_service_sid": service or None,
             "body": body,
             "status": "accepted" if service and not sender else "queued",
-            "num_segments": str(count_segments(body)),
+            "num_segments": "1" if whatsapp else str(count_segments(body)),
             "num_media": "0",
             "direction": "outbound-api",
             "api_version": "2010-04-01",
@@ -229,9 +268,25 @@ class TwilioFake:
             "uri": f"{API}/Accounts/{self.account_sid}/Messages/{sid}.json",
             "subresource_uris": {"media": f"{API}/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
             "_created": now,
+            "_content_sid": form.get("ContentSid") or None,
         }
         self.messages.append(message)
         return 201, _public(message)
+
+    def _content(self, form: Mapping[str, str]) -> tuple[int, Any]:
+        """(0, rendered text) for a known ContentSid, else (status, error)."""
+        text = self.contents.get(form["ContentSid"])
+        if text is None:
+            return 400, twilio_error(21655, 400)
+        try:
+            variables = json.loads(form.get("ContentVariables") or "{}")
+        except ValueError:
+            return 400, twilio_error(21656, 400, "The ContentVariables Parameter is invalid.")
+        if not isinstance(variables, dict):
+            return 400, twilio_error(21656, 400, "The ContentVariables Parameter is invalid.")
+        for key, value in variables.items():
+            text = text.replace("{{" + str(key) + "}}", str(value))
+        return 0, text
 
     def _list(self, path: str, query: Mapping[str, str]) -> dict[str, Any]:
         found = list(reversed(self.messages))  # newest first, like Twilio
