@@ -108,9 +108,13 @@ class Channel(ABC):
         self.transport = transport
         self.clock: Clock = clock or SystemClock()
 
+    def address(self, recipient: Recipient) -> str | None:
+        """The recipient's address on this channel (opt-outs are kept per channel and address)."""
+        return recipient.phone if self.kind == "sms" else recipient.chat_id
+
     def can_reach(self, recipient: Recipient) -> bool:
         """Whether this channel has an address for ``recipient`` at all."""
-        return bool(recipient.phone) if self.kind == "sms" else bool(recipient.chat_id)
+        return bool(self.address(recipient))
 
     def check_length(self, message: Message) -> None:
         if self.max_length is not None and len(message.body) > self.max_length:

@@ -47,7 +47,7 @@ from watcher.redact import mask_name, mask_phone
 from watcher.rules import Flag, Verdict
 from watcher.settings import Settings
 from watcher.store.db import Database
-from watcher.store.models import Notice, OptOut, Parcel
+from watcher.store.models import ChatPresence, Notice, OptOut, Parcel
 from watcher.store.polling import insert_ignoring_duplicates
 
 __all__ = ["Dispatcher", "DispatchSummary", "verdict_from_json"]
@@ -56,6 +56,7 @@ log = structlog.get_logger("parcelwatch.dispatch")
 N = Notice.__table__
 P = Parcel.__table__
 O = OptOut.__table__  # noqa: E741
+CP = ChatPresence.__table__
 
 #: permanent SMS errors meaning "the buyer opted out": remembered for good
 OPT_OUT_CODES = {"21610"}
@@ -152,9 +153,12 @@ class Dispatcher:
             )
             return [row[0] for row in conn.execute(select(N.c.id).where(N.c.claim_token == token).order_by(N.c.id))]
 
-    def _set(self, notice_id: int, **values: Any) -> None:
+    def _set(self, notice_id: int, *, only_while_sending: bool = False, **values: Any) -> None:
+        condition = N.c.id == notice_id
+        if only_while_sending:  # a status callback may already have moved it on (delivered)
+            condition = and_(condition, N.c.state == "sending")
         with self.db.engine.begin() as conn:
-            conn.execute(update(N).where(N.c.id == notice_id).values(**values))
+            conn.execute(update(N).where(condition).values(**values))
 
     # -- one notice ------------------------------------------------------------------------
     async def _process(self, notice_id: int, now: datetime, summary: DispatchSummary) -> None:
@@ -183,9 +187,12 @@ class Dispatcher:
             channel = self.channels.get(name)
             if channel is None or not channel.can_reach(recipient):
                 continue
-            address = recipient.phone if channel.kind == "sms" else recipient.chat_id
+            address = channel.address(recipient)
             if (name, address) in opted_out:
                 errors.append(f"{name}: buyer opted out")
+                continue
+            if channel.kind == "chat" and address and self._offline(address):
+                errors.append(f"{name}: buyer offline")
                 continue
             body = render(notice.kind, self._context(parcel, recipient), channel_kind=channel.kind)
             self._set(notice_id, body=body, channel=name, language=recipient.language)  # before the send
@@ -207,7 +214,8 @@ class Dispatcher:
             if result.state is SendState.OFFLINE:
                 errors.append(f"{name}: buyer offline")
                 continue
-            self._set(notice_id, state=result.state.value, channel=name, sent_at=now, claim_token=None,
+            self._set(notice_id, only_while_sending=True, state=result.state.value, channel=name, sent_at=now,
+                      claim_token=None,
                       delivered_at=now if result.state is SendState.DELIVERED else None,
                       provider_message_id=result.provider_id, error=None)
             summary.sent += 1
@@ -266,6 +274,12 @@ class Dispatcher:
         with self.db.engine.connect() as conn:
             rows = conn.execute(select(O.c.channel, O.c.address).where(O.c.address.in_(addresses)))
             return {(c, a) for c, a in rows}
+
+    def _offline(self, chat_id: str) -> bool:
+        """The chat bridge said (via ``serve``'s /chat/presence) that this buyer is offline."""
+        with self.db.engine.connect() as conn:
+            online = conn.execute(select(CP.c.online).where(CP.c.chat_id == chat_id)).scalar()
+        return online is False
 
     def _record_opt_out(self, channel: str, address: str, source: str, now: datetime) -> None:
         with self.db.engine.begin() as conn:

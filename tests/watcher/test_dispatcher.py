@@ -206,3 +206,27 @@ def test_daily_follow_ups_once_a_day_and_bounded(db: Database, clock: ManualCloc
     clock.advance(days=1)
     assert plan_daily_follow_ups(db, settings, clock.now()) == 0  # follow_up_max reached
     assert [n.kind for n in notices(db)] == ["delay", "follow_up", "follow_up"]
+
+
+def test_presence_offline_skips_chat_and_callbacks_are_not_overwritten(db: Database, clock: ManualClock) -> None:
+    from watcher.store.models import ChatPresence
+
+    add(db, "A", chat="buyer-a")
+    with db.session() as s:
+        s.add(ChatPresence(chat_id="buyer-a", online=False, updated_at=NOON))
+    chat, sms = ChatRecorder(), Recorder()
+    dispatch(db, clock, {"sms": sms, "chat": chat})
+    assert chat.sent == [] and len(sms.sent) == 1
+
+    class Racing(Recorder):  # Twilio's "delivered" callback lands before our own "sent" write
+        async def send(self, recipient: Recipient, message: Message) -> SendResult:
+            result = await super().send(recipient, message)
+            with db.session() as s:
+                n = s.exec(select(Notice).where(Notice.idempotency_key == message.idempotency_key)).one()
+                n.state = "delivered"
+                s.add(n)
+            return result
+
+    add(db, "B")
+    dispatch(db, clock, {"sms": Racing()})
+    assert notices(db)[1].state == "delivered"
