@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -105,6 +106,8 @@ class Dispatcher:
         self.channels = dict(channels)
         self.clock = clock or SystemClock()
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        folder = settings.notices.templates_dir
+        self._templates = Path(folder) if folder else None
 
     # -- one pass -------------------------------------------------------------------------
     async def run_once(self, limit: int = 200) -> DispatchSummary:
@@ -194,7 +197,8 @@ class Dispatcher:
             if channel.kind == "chat" and address and self._offline(address):
                 errors.append(f"{name}: buyer offline")
                 continue
-            body = render(notice.kind, self._context(parcel, recipient), channel_kind=channel.kind)
+            body = render(notice.kind, self._context(parcel, recipient), channel_kind=channel.kind,
+                          override_dir=self._templates)
             self._set(notice_id, body=body, channel=name, language=recipient.language)  # before the send
             message = Message(body=body, kind=notice.kind, idempotency_key=notice.idempotency_key)
             try:

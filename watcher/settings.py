@@ -148,6 +148,8 @@ class NoticesSettings(_Section):
     follow_up_max: int = Field(default=3, ge=0)
     #: delivery attempts per notice on retryable errors before it is marked failed
     max_attempts: int = Field(default=5, ge=1, le=20)
+    #: folder with the shop's own templates, <language>/<kind>.j2 (e.g. "config/templates"); "" = built-ins only
+    templates_dir: str = ""
     #: `run`: seconds between passes over the outbox
     dispatch_seconds: int = Field(default=30, ge=1)
     #: a notice left in "sending" this long was interrupted (crash, kill): reconcile it with the provider

@@ -230,3 +230,14 @@ def test_presence_offline_skips_chat_and_callbacks_are_not_overwritten(db: Datab
     add(db, "B")
     dispatch(db, clock, {"sms": Racing()})
     assert notices(db)[1].state == "delivered"
+
+
+def test_shop_templates_override_the_built_ins(db: Database, clock: ManualClock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "templates" / "zh-CN"
+    folder.mkdir(parents=True)
+    (folder / "dispatch.j2").write_text("{{ courier_name }}已发货，单号{{ tracking_number }}", encoding="utf-8")
+    add(db)
+    sms = Recorder()
+    dispatch(db, clock, {"sms": sms}, templates_dir=str(tmp_path / "templates"))
+    [(_, message)] = sms.sent
+    assert message.body.startswith("【小鲸鱼】中通快递已发货，单号ZT1")
