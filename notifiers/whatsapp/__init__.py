@@ -28,7 +28,9 @@ to us; outside that window Twilio answers error 63016 and only approved template
    (``sms``).  63016 never surfaces as a failure.
 
 Every other error follows :mod:`notifiers.twilio_sms.errors` (the same client and table
-as the SMS channel).  Twilio has no idempotency key: a
+as the SMS channel), except two that are the operator's to fix and are raised as a
+:class:`~watcher.errors.ConfigError` naming the key: 63007 (``whatsapp_from`` is not a
+WhatsApp sender of the account) and 21655 (a Content SID Twilio does not know).  Twilio has no idempotency key: a
 :class:`~notifiers.twilio_sms.errors.ChannelAmbiguous` means the message may have been
 accepted — reconcile with :meth:`WhatsApp.list_recent` before retrying.  Reconciling
 matches on the body, so it finds free-text sends; a template send is stored by Twilio
@@ -53,7 +55,7 @@ from notifiers.base import Channel, ChannelSettings, Message, Recipient, SendRes
 from notifiers.twilio_sms.client import TwilioClient
 from notifiers.twilio_sms.errors import ChannelAmbiguous
 from watcher.clock import Clock
-from watcher.errors import ChannelPermanent, ConfigError
+from watcher.errors import ChannelError, ChannelPermanent, ConfigError
 from watcher.redact import mask_phone
 from watcher.settings import TwilioSettings, describe_validation_error
 
@@ -64,6 +66,8 @@ SECTION = "twilio"
 PREFIX = "whatsapp:"
 #: Twilio: free text outside the 24-hour customer-service window (use an approved template)
 OUTSIDE_WINDOW = "63016"
+NO_SENDER = "63007"  # Twilio could not find a WhatsApp channel for the From address
+UNKNOWN_CONTENT = "21655"  # the ContentSid is invalid
 
 
 def address(phone: str) -> str:
@@ -192,7 +196,10 @@ class WhatsApp(Channel):
             return SendResult(SendState.OFFLINE, detail=f"outside the 24-hour window; no approved template for {message.kind!r}")
         try:
             record = await self._create(client, log, self.template_fields(recipient, message, content_sid))
-        except ChannelPermanent as exc:
+        except ChannelError as exc:
+            if exc.code == UNKNOWN_CONTENT:
+                where = "the notice's template" if message.template else f"{SECTION}.whatsapp_templates.{message.kind}"
+                raise ConfigError(f"{where}: Twilio does not know Content SID {content_sid} ({exc.code})") from None
             if exc.code != OUTSIDE_WINDOW:
                 raise
             log.warning("notice.whatsapp_template_refused", template=content_sid)
@@ -206,9 +213,13 @@ class WhatsApp(Channel):
         except ChannelAmbiguous as exc:
             log.warning("notice.send_ambiguous", error=str(exc))
             raise
-        except ChannelPermanent as exc:
-            if exc.code != OUTSIDE_WINDOW:  # the window is not a failure: send() handles it
-                log.info("notice.send_failed", error=str(exc), code=exc.code)
+        except ChannelError as exc:
+            if exc.code == OUTSIDE_WINDOW:  # not a failure: send() handles the window
+                raise
+            log.info("notice.send_failed", error=str(exc), code=exc.code)
+            if exc.code == NO_SENDER:
+                raise ConfigError(f"{SECTION}.whatsapp_from: not a WhatsApp sender of this Twilio account "
+                                  f"({exc.code})") from None
             raise
         except Exception as exc:
             log.info("notice.send_failed", error=str(exc), code=getattr(exc, "code", None))
