@@ -132,8 +132,11 @@ class WhatsApp(Channel):
         data.update(extra)
         return cls(data)
 
+    def address(self, recipient: Recipient) -> str | None:
+        """A buyer's WhatsApp is their phone number (opt-outs are kept under it, prefix-less)."""
+        return recipient.phone or None
+
     def can_reach(self, recipient: Recipient) -> bool:
-        """A buyer's WhatsApp is their phone number."""
         return bool(recipient.phone)
 
     # -- pure request building ----------------------------------------------------------------

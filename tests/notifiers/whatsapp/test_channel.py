@@ -189,7 +189,8 @@ def test_connection_refused_is_retryable_not_ambiguous() -> None:
 def test_can_reach_any_buyer_with_a_phone() -> None:
     ch = WhatsApp()
     assert (ch.name, ch.kind) == ("whatsapp", "chat")
-    assert ch.can_reach(Recipient(phone=PHONE))
+    assert ch.can_reach(Recipient(phone=PHONE)) and ch.address(Recipient(phone=PHONE, chat_id="w")) == PHONE
+    assert ch.address(Recipient(chat_id="wangwang-1")) is None
     assert not ch.can_reach(Recipient(chat_id="wangwang-1"))
     with pytest.raises(ChannelPermanent, match="no phone"):
         send(ch, recipient=Recipient(chat_id="wangwang-1"))
