@@ -2,7 +2,7 @@
 
 A *channel* delivers one rendered message to one recipient: an SMS gateway, a
 chat bridge, the console.  It declares its limits as class attributes (like
-apprise plug-ins) and implements :meth:`Channel.send`, which returns a typed
+apprise plug-ins; ``max_length`` is enforced by :meth:`Channel.check_length`) and implements :meth:`Channel.send`, which returns a typed
 :class:`SendResult` or raises :class:`~watcher.errors.ChannelRetryable` /
 :class:`~watcher.errors.ChannelPermanent` — never a bare bool, so the
 dispatcher can tell "try again later" from "this will never work".
@@ -86,7 +86,8 @@ class Channel(ABC):
     name: ClassVar[str]
     #: "sms" or "chat": the preference order in ``notices.channels`` names kinds
     kind: ClassVar[str] = "sms"
-    #: messages per second at most (``None``: unlimited); the dispatcher spaces sends
+    #: the provider's throughput in messages per second (``None``: unlimited).  Informational
+    #: today: Twilio queues messages on its side, so the dispatcher does not space sends.
     rate_limit: ClassVar[float | None] = None
     #: longest body in characters this channel accepts (``None``: no limit)
     max_length: ClassVar[int | None] = None
