@@ -92,6 +92,8 @@ class Channel(ABC):
     #: longest body in characters this channel accepts (``None``: no limit)
     max_length: ClassVar[int | None] = None
     Settings: ClassVar[type[ChannelSettings]] = ChannelSettings
+    #: the config section settings errors are named after (default: the channel's name)
+    section: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -104,7 +106,7 @@ class Channel(ABC):
             try:
                 settings = self.Settings(**dict(settings or {}))
             except ValidationError as exc:
-                raise ConfigError(describe_validation_error(exc, self.name)) from None
+                raise ConfigError(describe_validation_error(exc, self.section or self.name)) from None
         self.settings = settings
         self.transport = transport
         self.clock: Clock = clock or SystemClock()

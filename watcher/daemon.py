@@ -63,11 +63,8 @@ class Worker:
             summary = await asyncio.shield(self._current)
         except asyncio.CancelledError:
             raise
-        except ConfigError as exc:  # settings must be fixed: stop rather than fail every minute
-            self.errors += 1
-            self.exit_code = 2
-            log.error("worker.config_error", error=str(exc))
-            self.stopping.set()
+        except ConfigError as exc:
+            self._stop_on_config_error(exc)
             return
         except Exception:
             self.errors += 1
@@ -78,6 +75,13 @@ class Worker:
                 self._current = None
         self.cycles += 1
         self.parcels += summary.total("parcels")  # type: ignore[attr-defined]
+
+    def _stop_on_config_error(self, exc: ConfigError) -> None:
+        """Settings must be fixed: stop (exit code 2) rather than fail every minute."""
+        self.errors += 1
+        self.exit_code = 2
+        log.error("worker.config_error", error=str(exc))
+        self.stopping.set()
 
     def build_scheduler(self) -> AsyncIOScheduler:
         settings = self.app.settings
@@ -110,9 +114,7 @@ class Worker:
         try:
             summary = await self.dispatcher.run_once()
         except ConfigError as exc:
-            self.exit_code = 2
-            log.error("worker.config_error", error=str(exc))
-            self.stopping.set()
+            self._stop_on_config_error(exc)
             return
         except Exception:
             self.errors += 1

@@ -20,7 +20,7 @@ Settings (the ``[chat]`` table)::
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import structlog

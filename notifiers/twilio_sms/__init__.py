@@ -16,20 +16,18 @@ message may have been accepted — call :meth:`TwilioSMS.list_recent` before ret
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
 import structlog
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from notifiers.base import Channel, ChannelSettings, Message, Recipient, SendResult, SendState
 from notifiers.twilio_sms.client import TwilioClient
 from notifiers.twilio_sms.errors import ChannelAmbiguous
-from watcher.clock import Clock
 from watcher.errors import ChannelPermanent, ConfigError
 from watcher.redact import mask_phone
-from watcher.settings import TwilioSettings, describe_validation_error
+from watcher.settings import TwilioSettings
 
 __all__ = ["TwilioSMS", "TwilioSMSSettings", "ChannelAmbiguous"]
 
@@ -65,20 +63,8 @@ class TwilioSMS(Channel):
     Settings = TwilioSMSSettings
     settings: TwilioSMSSettings
 
-    def __init__(
-        self,
-        settings: TwilioSMSSettings | Mapping[str, Any] | None = None,
-        *,
-        transport: Any = None,
-        clock: Clock | None = None,
-    ) -> None:
-        if settings is None or isinstance(settings, Mapping):
-            try:  # keys are named as in the config file: twilio.<key>
-                settings = TwilioSMSSettings(**dict(settings or {}))
-            except ValidationError as exc:
-                raise ConfigError(describe_validation_error(exc, SECTION)) from None
-        super().__init__(settings, transport=transport, clock=clock)
-        self._client: TwilioClient | None = None
+    section = SECTION  # settings errors read "twilio.<key>", as in the config file
+    _client: TwilioClient | None = None  # made on first send
 
     @classmethod
     def from_settings(cls, twilio: TwilioSettings, **extra: Any) -> TwilioSMS:

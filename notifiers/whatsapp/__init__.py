@@ -44,20 +44,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
 import structlog
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from notifiers.base import Channel, ChannelSettings, Message, Recipient, SendResult, SendState
 from notifiers.twilio_sms.client import TwilioClient
 from notifiers.twilio_sms.errors import ChannelAmbiguous
-from watcher.clock import Clock
 from watcher.errors import ChannelError, ChannelPermanent, ConfigError
 from watcher.redact import mask_phone
-from watcher.settings import TwilioSettings, describe_validation_error
+from watcher.settings import TwilioSettings
 
 __all__ = ["WhatsApp", "WhatsAppSettings", "ChannelAmbiguous", "OUTSIDE_WINDOW", "PREFIX", "address"]
 
@@ -109,20 +107,8 @@ class WhatsApp(Channel):
     Settings = WhatsAppSettings
     settings: WhatsAppSettings
 
-    def __init__(
-        self,
-        settings: WhatsAppSettings | Mapping[str, Any] | None = None,
-        *,
-        transport: Any = None,
-        clock: Clock | None = None,
-    ) -> None:
-        if settings is None or isinstance(settings, Mapping):
-            try:  # keys are named as in the config file: twilio.<key>
-                settings = WhatsAppSettings(**dict(settings or {}))
-            except ValidationError as exc:
-                raise ConfigError(describe_validation_error(exc, SECTION)) from None
-        super().__init__(settings, transport=transport, clock=clock)
-        self._client: TwilioClient | None = None
+    section = SECTION  # settings errors read "twilio.<key>", as in the config file
+    _client: TwilioClient | None = None  # made on first send
 
     @classmethod
     def from_settings(cls, twilio: TwilioSettings, **extra: Any) -> WhatsApp:
