@@ -225,6 +225,9 @@ class ReportSettings(_Section):
     at: str = "21:30"
     output_dir: str = "reports"
     notify: list[str] = Field(default_factory=list)
+    #: the report's call list shows courier/outlet numbers in full (they come from checkpoint
+    #: texts); false masks them like every other phone number
+    unmask_call_list: bool = True
 
     @field_validator("at")
     @classmethod

@@ -289,6 +289,52 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from watcher.report import generate, record_run, render
+
+    day = None
+    if args.date:
+        try:
+            day = date.fromisoformat(args.date)
+        except ValueError:
+            raise InputError(f"--date: expected YYYY-MM-DD, got {args.date!r}") from None
+    app = _app(args)
+    now = app.clock.now()
+    report = generate(app.db, app.settings, now=now, day=day)
+    text = render(report, args.format)
+    if args.output:
+        path = Path(args.output)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="")
+        except OSError as exc:
+            raise InputError(f"--output: cannot write {path}: {exc.strerror or exc}") from None
+    else:
+        sys.stdout.write(text)  # CSV keeps its BOM: `report --format csv > x.csv` opens in Excel
+    if day is None:
+        record_run(app.db, generated_at=now, fmt=args.format, entries=len(report.entries))
+    if args.output:
+        print(f"report: {len(report.entries)} flagged entries -> {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_ack(args: argparse.Namespace) -> int:
+    from watcher.report import acknowledge
+
+    app = _app(args)
+    parcel, acks = acknowledge(app.db, args.number, note=args.note, by=args.by, now=app.clock.now(),
+                               carrier=args.carrier, flag=args.flag)
+    if args.json:
+        emit_json({"tracking_number": parcel.tracking_number, "carrier": parcel.courier,
+                   "flags": [a.flag for a in acks], "note": acks[0].note, "by": acks[0].by,
+                   "created_at": acks[0].created_at})
+    else:
+        print(f"acknowledged: {parcel.courier} {parcel.tracking_number} ({', '.join(a.flag for a in acks)})")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from watcher.demo import run_demo
 
@@ -308,6 +354,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 _VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": cmd_import, "add": cmd_add, "poll": cmd_poll, "run": cmd_run, "serve": cmd_serve, "list": cmd_list,
     "show": cmd_show, "notices": cmd_notices, "coverage": cmd_coverage, "carriers": cmd_carriers, "demo": cmd_demo, "db": cmd_db,
+    "report": cmd_report, "ack": cmd_ack,
 }
 
 

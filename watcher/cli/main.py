@@ -89,6 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--carrier", help="courier, when one number exists for several couriers")
     _json_flag(p)
 
+    p = verbs.add_parser("report", help="the stall report: flagged parcels, what to do next")
+    p.add_argument("--format", default="text", choices=["text", "csv", "json"])
+    p.add_argument("--output", metavar="PATH", help="write the report to PATH (default: print it)")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="as of the end of that shop-local day (not recorded as a run)")
+
+    p = verbs.add_parser("ack", help="record that a flagged parcel is being handled")
+    p.add_argument("number")
+    p.add_argument("--note", required=True)
+    p.add_argument("--by", default="", help="who handles it")
+    p.add_argument("--carrier", help="courier, when one number exists for several couriers")
+    p.add_argument("--flag", choices=["stalled", "unreachable", "exception", "not_collected"],
+                   help="acknowledge only this flag (default: every current flag)")
+    _json_flag(p)
+
     p = verbs.add_parser("coverage", help="does a courier serve an address? (before dispatch)")
     p.add_argument("--carrier", required=True)
     p.add_argument("--address", required=True, help='full address, e.g. "新疆喀什地区塔什库尔干县…"')

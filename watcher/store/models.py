@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from watcher.store.types import UTCDateTime
 
-__all__ = ["Parcel", "Checkpoint", "PollLog", "FlagEvent", "Notice", "OptOut", "ChatPresence", "FLAG_SEP", "NOTICE_STATES"]
+__all__ = ["Parcel", "Checkpoint", "PollLog", "FlagEvent", "Notice", "OptOut", "ChatPresence", "Acknowledgement", "ReportRun", "FLAG_SEP", "NOTICE_STATES"]
 
 #: flags are stored as ",stalled,unreachable," so that one LIKE finds a flag portably
 FLAG_SEP = ","
@@ -183,3 +183,33 @@ class ChatPresence(SQLModel, table=True):
     chat_id: str = Field(primary_key=True, max_length=128)
     online: bool = False
     updated_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class Acknowledgement(SQLModel, table=True):
+    """Ops note that a flagged parcel is being handled (``parcelwatch ack``).
+
+    It covers one flag episode at the level it had: the parcel is "in hand" in the
+    stall report until that flag clears, is raised again, or escalates past ``level``."""
+
+    __tablename__ = "acknowledgement"
+    __table_args__ = (Index("ix_acknowledgement_parcel", "parcel_id", "flag", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    parcel_id: int = Field(foreign_key="parcel.id", ondelete="CASCADE")
+    flag: str = Field(max_length=20)
+    level: int = 0  # the flag's escalation level when acknowledged
+    note: str = Field(sa_type=Text)
+    by: str = Field(default="", max_length=80)
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class ReportRun(SQLModel, table=True):
+    """One row per stall report generated for "now": the stall report's "new since the last report"."""
+
+    __tablename__ = "report_run"
+    __table_args__ = (Index("ix_report_run_generated_at", "generated_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    generated_at: datetime = Field(sa_column=_ts(nullable=False))
+    format: str = Field(max_length=10)
+    entries: int = 0

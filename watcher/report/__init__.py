@@ -1,0 +1,46 @@
+"""The nightly stall report (issue 6): flagged parcels by section, flag and courier.
+
+``generate(db, settings, now=…, date=…)`` reads the store once
+(:mod:`watcher.report.data`), builds a :class:`Report` (pure,
+:mod:`watcher.report.build`) and :mod:`watcher.report.formats` renders it.
+
+"New since the last report" is measured against the ``report_run`` table: every
+report generated for *now* (not for a past ``--date``) records its time there.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from watcher.report.build import Report, build_report
+from watcher.report.calls import CallNumber, call_list, extract_numbers
+from watcher.report.data import acknowledge, load_snapshot, record_run
+from watcher.report.formats import FORMATS, render
+from watcher.settings import Settings
+from watcher.store.db import Database
+
+__all__ = [
+    "Report", "CallNumber", "FORMATS", "generate", "render", "acknowledge", "record_run", "report_window",
+    "call_list", "extract_numbers", "build_report",
+]
+
+
+def report_window(settings: Settings, now: datetime, day: date | None = None) -> tuple[datetime, datetime]:
+    """(as_of, start of that shop-local day), both UTC.  ``day``: the end of that day, or now if sooner."""
+    tz = settings.shop.tz
+    if day is None:
+        local_day = now.astimezone(tz).date()
+        as_of = now
+    else:
+        local_day = day
+        end = datetime.combine(day + timedelta(days=1), time(), tz) - timedelta(microseconds=1)
+        as_of = min(end.astimezone(now.tzinfo), now)
+    start = datetime.combine(local_day, time(), tz).astimezone(now.tzinfo)
+    return as_of, start
+
+
+def generate(db: Database, settings: Settings, *, now: datetime, day: date | None = None) -> Report:
+    as_of, day_start = report_window(settings, now, day)
+    snapshot = load_snapshot(db, as_of=as_of, day_start=day_start)
+    return build_report(snapshot, shop=settings.shop.name, timezone=settings.shop.timezone,
+                        unmask_call_list=settings.report.unmask_call_list)

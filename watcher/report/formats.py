@@ -1,0 +1,193 @@
+"""Renderers: a :class:`~watcher.report.build.Report` as text, CSV or JSON.
+
+They only lay out what :func:`~watcher.report.build.build_report` computed (masking
+included).  CSV is UTF-8 with a BOM so Excel shows Chinese text, one row per entry
+(flagged parcel and flag); JSON follows ``docs/report-schema.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from watcher.report.build import ACTIONS, Entry, Report
+
+__all__ = ["render", "render_text", "render_csv", "render_json", "report_dict", "FORMATS", "SCHEMA_VERSION", "BOM"]
+
+SCHEMA_VERSION = 1
+BOM = "\ufeff"
+_TITLES = {"new": "New since the last report", "open": "Still open", "in_hand": "In hand (acknowledged)"}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _local(value: datetime | None, tz: ZoneInfo) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _threshold(e: Entry) -> str:
+    if e.threshold_hours is None:
+        return ""
+    extra = f" incl. +{e.extended_hours:g} h {'/'.join(e.extended_by)}" if e.extended_by else ""
+    return f"{e.threshold_hours:g} h{extra}"
+
+
+def entry_dict(e: Entry) -> dict[str, Any]:
+    return {
+        "tracking_number": e.tracking_number,
+        "carrier": e.carrier,
+        "order_id": e.order_id,
+        "flag": e.flag,
+        "code": e.code,
+        "level": e.level,
+        "reason": e.reason,
+        "section": e.section,
+        "status": e.status,
+        "stage": e.stage,
+        "buyer": {"name": e.buyer_name, "phone": e.buyer_phone, "province": e.province, "city": e.city},
+        "last_checkpoint": (
+            {"time": _iso(e.last_checkpoint_at), "location": e.last_checkpoint_location, "text": e.last_checkpoint_text}
+            if e.last_checkpoint_at else None
+        ),
+        "hours_since_update": e.hours_since_update,
+        "threshold_hours": e.threshold_hours,
+        "extended_hours": e.extended_hours,
+        "extended_by": list(e.extended_by),
+        "flagged_since": _iso(e.flagged_since),
+        "notices": [{"kind": n.kind, "channel": n.channel, "state": n.state, "at": _iso(n.at)} for n in e.notices],
+        "acknowledged": e.acknowledged,
+        "acknowledgements": [{"note": a.note, "by": a.by, "at": _iso(a.at), "current": a.current}
+                             for a in e.acknowledgements],
+        "next_actions": list(e.next_actions),
+        "call_numbers": [{"number": c.number, "kind": c.kind, "context": c.context} for c in e.call_numbers],
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "shop": report.shop,
+        "generated_at": _iso(report.as_of),
+        "since_last_report": _iso(report.since),
+        "timezone": report.timezone,
+        "summary": report.summary,
+        "flagged": [entry_dict(e) for e in report.entries],
+        "resolved_today": [
+            {"tracking_number": r.tracking_number, "carrier": r.carrier, "order_id": r.order_id, "flag": r.flag,
+             "code": r.code, "flagged_since": _iso(r.flagged_since), "resolved_at": _iso(r.resolved_at),
+             "status": r.status}
+            for r in report.resolved
+        ],
+        "call_list": [{"number": c.number, "kind": c.kind, "context": c.context,
+                       "tracking_numbers": list(c.tracking_numbers)} for c in report.call_list],
+        "call_list_unmasked": report.call_list_unmasked,
+    }
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n"
+
+
+CSV_COLUMNS = [
+    "section", "flag", "code", "level", "carrier", "tracking_number", "order_id", "buyer_city", "buyer_name",
+    "buyer_phone", "status", "stage", "last_checkpoint_time", "last_checkpoint_location", "last_checkpoint_text",
+    "hours_since_update", "threshold_hours", "extended_hours", "extended_by", "flagged_since", "notices",
+    "acknowledged", "acknowledgements", "next_actions", "call_numbers", "reason",
+]
+
+
+def render_csv(report: Report) -> str:
+    """UTF-8 text starting with a BOM; write it with ``encoding="utf-8"`` (or use ``.encode()``)."""
+    tz = ZoneInfo(report.timezone)
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in report.entries:
+        writer.writerow([
+            e.section, e.flag, e.code, e.level, e.carrier, e.tracking_number, e.order_id or "", e.city or "",
+            e.buyer_name, e.buyer_phone, e.status, e.stage or "", _local(e.last_checkpoint_at, tz),
+            e.last_checkpoint_location, e.last_checkpoint_text, _num(e.hours_since_update), _num(e.threshold_hours),
+            _num(e.extended_hours), "/".join(e.extended_by), _local(e.flagged_since, tz),
+            "; ".join(f"{n.kind}/{n.channel or '-'}/{n.state}" for n in e.notices),
+            "yes" if e.acknowledged else "no",
+            "; ".join(f"{_local(a.at, tz)} {a.by}: {a.note}".replace("  ", " ") for a in e.acknowledgements),
+            ";".join(e.next_actions), "; ".join(c.number for c in e.call_numbers), e.reason,
+        ])
+    return out.getvalue()
+
+
+def _entry_lines(e: Entry, tz: ZoneInfo) -> list[str]:
+    level = f" level {e.level}" if e.level else ""
+    buyer = " ".join(x for x in (e.city or "", e.buyer_name, e.buyer_phone) if x)
+    lines = [
+        f"  - {e.tracking_number}  order {e.order_id or '-'}  buyer {buyer or '-'}  [{e.code}{level}]",
+        f"    stage {e.stage or e.status}; last scan {_local(e.last_checkpoint_at, tz) or '-'} "
+        f"{e.last_checkpoint_location} {e.last_checkpoint_text}".rstrip(),
+    ]
+    if e.hours_since_update is not None or e.threshold_hours is not None:
+        lines.append(f"    {_num(e.hours_since_update) or '?'} h without movement"
+                     + (f" (threshold {_threshold(e)})" if e.threshold_hours is not None else ""))
+    if e.reason:
+        lines.append(f"    why: {e.reason}")
+    if e.notices:
+        lines.append("    notices: " + "; ".join(f"{n.kind} {n.channel or '-'} {n.state} {_local(n.at, tz)}"
+                                                for n in e.notices))
+    for a in e.acknowledgements:
+        lines.append(f"    ack {_local(a.at, tz)}{' by ' + a.by if a.by else ''}: {a.note}"
+                     + ("" if a.current else " (earlier episode)"))
+    lines.append("    next: " + "; ".join(ACTIONS.get(a, a) for a in e.next_actions)
+                 + (f" — {', '.join(c.number for c in e.call_numbers)}" if e.call_numbers else ""))
+    return lines
+
+
+def render_text(report: Report) -> str:
+    tz = ZoneInfo(report.timezone)
+    s = report.summary
+    lines = [
+        f"{report.shop} — stall report {_local(report.as_of, tz)} ({report.timezone})",
+        f"since the last report: {_local(report.since, tz) or 'none before'}",
+        "",
+        f"flagged parcels: {s['flagged_parcels']}  new: {s['new']}  still open: {s['open']}  "
+        f"in hand: {s['in_hand']}  resolved today: {s['resolved_today']}",
+        f"probable losses: {s['probable_losses']}  buyers not reached: {s['buyer_unreached']}",
+        "by flag: " + (", ".join(f"{k} {v}" for k, v in s["by_flag"].items()) or "-"),
+        "by carrier: " + (", ".join(f"{k} {v}" for k, v in s["by_carrier"].items()) or "-"),
+    ]
+    for name, title in _TITLES.items():
+        entries = report.section(name)
+        lines += ["", f"== {title} ({len(entries)}) =="]
+        for flag, carrier, items in report.grouped(entries):
+            lines.append(f"{flag} · {carrier} ({len(items)})")
+            for e in items:
+                lines += _entry_lines(e, tz)
+    lines += ["", f"== Resolved today ({len(report.resolved)}) =="]
+    for r in report.resolved:
+        lines.append(f"  - {r.tracking_number} {r.carrier} {r.flag} ({r.code}) cleared {_local(r.resolved_at, tz)}"
+                     f", now {r.status}")
+    if report.call_list:
+        lines += ["", f"== Call list ({len(report.call_list)}) =="]
+        for c in report.call_list:
+            lines.append(f"  {c.number}  {c.kind}  {c.context or '-'}  ({', '.join(c.tracking_numbers)})")
+    return "\n".join(lines) + "\n"
+
+
+FORMATS: dict[str, Callable[[Report], str]] = {"text": render_text, "csv": render_csv, "json": render_json}
+
+
+def render(report: Report, fmt: str) -> str:
+    try:
+        return FORMATS[fmt](report)
+    except KeyError:
+        raise ValueError(f"unknown report format {fmt!r}; known: {', '.join(FORMATS)}") from None
