@@ -111,6 +111,12 @@ class Channel(ABC):
         self.transport = transport
         self.clock: Clock = clock or SystemClock()
 
+    @classmethod
+    def options_from(cls, settings: Any) -> Mapping[str, Any] | None:
+        """This channel's settings from the application's :class:`watcher.settings.Settings`;
+        ``None`` when it is not configured there (its notices then wait in the outbox)."""
+        return {}
+
     def address(self, recipient: Recipient) -> str | None:
         """The recipient's address on this channel (opt-outs are kept per channel and address)."""
         return recipient.phone if self.kind == "sms" else recipient.chat_id

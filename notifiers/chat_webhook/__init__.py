@@ -63,6 +63,11 @@ class ChatWebhook(Channel):
         super().__init__(*args, **kwargs)
         self._client: ChatBridgeClient | None = None
 
+    @classmethod
+    def options_from(cls, settings: Any) -> dict[str, Any] | None:
+        chat = settings.chat
+        return {**chat.model_dump(), "secret": chat.secret.get_secret_value()} if chat.url else None
+
     def request_payload(self, recipient: Recipient, message: Message) -> dict[str, Any]:
         """The JSON object posted for one notice (pure)."""
         return {

@@ -66,13 +66,21 @@ class TwilioSMS(Channel):
     section = SECTION  # settings errors read "twilio.<key>", as in the config file
     _client: TwilioClient | None = None  # made on first send
 
+    @staticmethod
+    def twilio_options(twilio: TwilioSettings) -> dict[str, Any]:
+        """The ``[twilio]`` keys this channel takes (``whatsapp_*`` are not ours)."""
+        data = twilio.model_dump(exclude={"whatsapp_from"})
+        data["auth_token"] = twilio.auth_token.get_secret_value()
+        return data
+
+    @classmethod
+    def options_from(cls, settings: Any) -> dict[str, Any] | None:
+        return cls.twilio_options(settings.twilio) if settings.twilio.account_sid else None
+
     @classmethod
     def from_settings(cls, twilio: TwilioSettings, **extra: Any) -> TwilioSMS:
-        """Build from the application's ``[twilio]`` section (``whatsapp_from`` is not ours)."""
-        data = twilio.model_dump()
-        data.pop("whatsapp_from", None)
-        data.update(extra)
-        return cls(data)
+        """Build from the application's ``[twilio]`` section."""
+        return cls({**cls.twilio_options(twilio), **extra})
 
     # -- sending ---------------------------------------------------------------------------
 

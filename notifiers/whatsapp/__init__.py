@@ -110,13 +110,22 @@ class WhatsApp(Channel):
     section = SECTION  # settings errors read "twilio.<key>", as in the config file
     _client: TwilioClient | None = None  # made on first send
 
+    @staticmethod
+    def twilio_options(twilio: TwilioSettings) -> dict[str, Any]:
+        """The ``[twilio]`` keys this channel takes (the SMS senders are not ours)."""
+        data = twilio.model_dump(exclude={"from_number", "messaging_service_sid"})
+        data["auth_token"] = twilio.auth_token.get_secret_value()
+        data["whatsapp_templates"] = dict(twilio.whatsapp_templates)  # excluded from model_dump
+        return data
+
+    @classmethod
+    def options_from(cls, settings: Any) -> dict[str, Any] | None:
+        return cls.twilio_options(settings.twilio) if settings.twilio.whatsapp_from else None
+
     @classmethod
     def from_settings(cls, twilio: TwilioSettings, **extra: Any) -> WhatsApp:
-        """Build from the application's ``[twilio]`` section (the SMS senders are not ours)."""
-        data = twilio.model_dump(exclude={"from_number", "messaging_service_sid"})
-        data["whatsapp_templates"] = dict(twilio.whatsapp_templates)  # excluded from model_dump
-        data.update(extra)
-        return cls(data)
+        """Build from the application's ``[twilio]`` section."""
+        return cls({**cls.twilio_options(twilio), **extra})
 
     def address(self, recipient: Recipient) -> str | None:
         """A buyer's WhatsApp is their phone number (opt-outs are kept under it, prefix-less)."""

@@ -258,17 +258,17 @@ def test_from_app_settings() -> None:
 
 
 def test_built_from_settings_only_when_whatsapp_from_is_set() -> None:
-    from watcher.channels import _settings_for
+    from notifiers.twilio_sms import TwilioSMS
     from watcher.settings import Settings
 
     def app(**twilio: Any) -> Settings:
         return Settings(twilio={"account_sid": SID, "auth_token": TOKEN, "from_number": "+15005550006", **twilio})
 
-    assert _settings_for("whatsapp", app()) is None
-    options = _settings_for("whatsapp", app(whatsapp_from=SENDER, whatsapp_templates={"delay": DELAY_SID}))
+    assert WhatsApp.options_from(app()) is None
+    options = WhatsApp.options_from(app(whatsapp_from=SENDER, whatsapp_templates={"delay": DELAY_SID}))
     assert options is not None
     ch = WhatsApp(options)
     assert ch.settings.whatsapp_from == SENDER and ch.settings.whatsapp_templates == {"delay": DELAY_SID}
     assert ch.settings.auth_token.get_secret_value() == TOKEN
-    sms = _settings_for("sms", app(whatsapp_from=SENDER, whatsapp_templates={"delay": DELAY_SID}))
+    sms = TwilioSMS.options_from(app(whatsapp_from=SENDER, whatsapp_templates={"delay": DELAY_SID}))
     assert sms is not None and "whatsapp_templates" not in sms and "whatsapp_from" not in sms
