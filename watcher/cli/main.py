@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     _json_flag(p)
 
     p = verbs.add_parser("report", help="the stall report: flagged parcels, what to do next")
-    p.add_argument("--format", default="text", choices=["text", "csv", "json"])
+    p.add_argument("--format", default="text", choices=["text", "csv", "json", "html"])
     p.add_argument("--output", metavar="PATH", help="write the report to PATH (default: print it)")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="as of the end of that shop-local day (not recorded as a run)")
 

@@ -1,4 +1,4 @@
-"""Renderers: a :class:`~watcher.report.build.Report` as text, CSV or JSON.
+"""Renderers: a :class:`~watcher.report.build.Report` as text, CSV or JSON (HTML: :mod:`watcher.report.html`).
 
 They only lay out what :func:`~watcher.report.build.build_report` computed (masking
 included).  CSV is UTF-8 with a BOM so Excel shows Chinese text, one row per entry
@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from watcher.report.build import ACTIONS, Entry, Report
+from watcher.report.html import render_html
 
 __all__ = ["render", "render_text", "render_csv", "render_json", "report_dict", "FORMATS", "SCHEMA_VERSION", "BOM"]
 
@@ -183,7 +184,9 @@ def render_text(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-FORMATS: dict[str, Callable[[Report], str]] = {"text": render_text, "csv": render_csv, "json": render_json}
+FORMATS: dict[str, Callable[[Report], str]] = {
+    "text": render_text, "csv": render_csv, "json": render_json, "html": render_html,
+}
 
 
 def render(report: Report, fmt: str) -> str:

@@ -1,0 +1,78 @@
+"""The stall report as one self-contained HTML page (``report --format html``).
+
+Lays out what :func:`~watcher.report.build.build_report` computed, masking
+included: no field is unmasked or recomputed here.  The page carries its CSS
+inline and loads nothing (no script, font, image or stylesheet), so it can be
+mailed or opened offline; it reads on a phone (one column of cards) and prints
+(no backgrounds, an entry never split across pages).  Jinja2 autoescapes every
+value.
+
+Each flagged entry is one ``<article class="entry">`` with ``data-tracking-number``,
+``data-carrier``, ``data-flag`` and ``data-section``, so tools and tests can count them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from watcher.report.build import ACTIONS, Report, Resolved
+
+__all__ = ["render_html", "SECTION_TITLES", "LANG"]
+
+#: the page language: the shop's texts (checkpoints, cities) are Chinese
+LANG = "zh-CN"
+SECTION_TITLES = {"new": "New since the last report", "open": "Still open", "in_hand": "In hand (acknowledged)",
+                  "resolved": "Resolved today"}
+#: summary counts, in the order shown: (summary key, label)
+COUNTS = (
+    ("flagged_parcels", "flagged"), ("new", "new"), ("open", "open"), ("in_hand", "in hand"),
+    ("resolved_today", "resolved today"), ("probable_losses", "probable losses"),
+    ("buyer_unreached", "buyers not reached"),
+)
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("watcher.report", "templates"), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["num"] = lambda value: "" if value is None else f"{value:g}"
+    env.filters["iso"] = lambda value: value.isoformat() if value is not None else ""
+    env.filters["tel"] = _tel
+    return env
+
+
+def _tel(number: str) -> str | None:
+    """``tel:`` target for a dialable number; None for a masked one."""
+    if "*" in number:
+        return None
+    return "tel:" + "".join(ch for ch in number if ch.isdigit() or ch == "+")
+
+
+def _resolved_groups(resolved: tuple[Resolved, ...]) -> list[tuple[str, str, list[Resolved]]]:
+    groups: dict[tuple[str, str], list[Resolved]] = {}
+    for r in resolved:
+        groups.setdefault((r.flag, r.carrier), []).append(r)
+    return [(flag, carrier, items) for (flag, carrier), items in groups.items()]
+
+
+def render_html(report: Report) -> str:
+    tz = ZoneInfo(report.timezone)
+
+    def local(value: datetime | None) -> str:
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    sections: list[dict[str, Any]] = []
+    for name in ("new", "open", "in_hand"):
+        entries = report.section(name)
+        sections.append({"name": name, "title": SECTION_TITLES[name], "count": len(entries),
+                         "groups": report.grouped(entries)})
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        report=report, lang=LANG, local=local, actions=ACTIONS, counts=COUNTS, sections=sections,
+        resolved_title=SECTION_TITLES["resolved"], resolved_groups=_resolved_groups(report.resolved),
+    )
