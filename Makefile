@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench install clean screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,13 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# Regenerates docs/report-phone.png: the demo's stall report rendered by headless Chromium
+# (Debian packages chromium and fonts-noto-cjk, installed here when missing; needs root).
+screenshot: $(STAMP)
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk)
+	$(BIN)/parcelwatch --config config/demo.toml demo > /dev/null
+	$(BIN)/parcelwatch --config config/demo.toml report --format html --output build/report.html
+	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+	  --disable-component-update --disable-sync --user-data-dir=build/chromium-profile --hide-scrollbars \
+	  --window-size=420,2400 --screenshot=docs/report-phone.png file://$(CURDIR)/build/report.html
