@@ -27,21 +27,22 @@ import argparse
 import hashlib
 import hmac
 import json
-import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager as ContextManager
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes import _http
+from tests.fakes._http import FakeServer
 
 __all__ = ["DEFAULT_SECRET", "NOTICE_PATH", "ChatBridgeFake", "make_server", "serve_in_thread", "main"]
 
 DEFAULT_SECRET = "fake-chat-bridge-secret"
 NOTICE_PATH = "/parcelwatch/notices"
 TOLERANCE = 300  # seconds
-_POLL = 0.05  # seconds between shutdown checks of serve_forever
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 Reply = tuple[int, dict[str, str], bytes]
@@ -144,7 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     timeout = 60  # an idle keep-alive connection is dropped after this many seconds
     disable_nagle_algorithm = True  # headers and body go out in separate writes
-    server: _Server
+    server: FakeServer
 
     def do_POST(self) -> None:  # noqa: N802 (http.server naming)
         length = int(self.headers.get("Content-Length") or 0)
@@ -164,31 +165,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-
-    def __init__(self, fake: ChatBridgeFake, host: str, port: int) -> None:
-        self.fake = fake
-        super().__init__((host, port), _Handler)
+def make_server(fake: ChatBridgeFake, host: str = "127.0.0.1", port: int = 0) -> FakeServer:
+    return FakeServer(fake, host, port, _Handler)
 
 
-def make_server(fake: ChatBridgeFake, host: str = "127.0.0.1", port: int = 0) -> _Server:
-    return _Server(fake, host, port)
-
-
-@contextmanager
-def serve_in_thread(fake: ChatBridgeFake, host: str = "127.0.0.1") -> Iterator[str]:
+def serve_in_thread(fake: ChatBridgeFake, host: str = "127.0.0.1") -> ContextManager[str]:
     """Serve ``fake`` on a free port in a daemon thread; yields the base URL (append ``fake.path``)."""
-    server = make_server(fake, host, 0)
-    thread = threading.Thread(target=server.serve_forever, args=(_POLL,), name="chat-bridge-fake", daemon=True)
-    thread.start()
-    try:
-        yield f"http://{host}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return _http.serve_in_thread(make_server(fake, host, 0), "chat-bridge-fake")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -202,16 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for chat_id in args.offline:
         fake.set_online(chat_id, False)
     server = make_server(fake, args.host, args.port)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    thread = threading.Thread(target=server.serve_forever, args=(_POLL,), daemon=True)
-    thread.start()
-    print(f"PORT {server.server_address[1]}", flush=True)
-    stop.wait()
-    server.shutdown()
-    server.server_close()
-    return 0
+    return _http.serve_until_signal(server)
 
 
 if __name__ == "__main__":

@@ -20,14 +20,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import signal
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager as ContextManager
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes import _http
+from tests.fakes._http import FakeServer
 from urllib.parse import parse_qs
 
 __all__ = [
@@ -44,7 +46,6 @@ __all__ = [
 DEFAULT_CUSTOMER = "FAKECUSTOMER0001"
 DEFAULT_KEY = "fake-kuaidi100-key"
 QUERY_PATH = "/poll/query.do"
-_POLL = 0.05  # seconds between shutdown checks of serve_forever
 
 
 def error_reply(code: str, message: str) -> dict[str, Any]:
@@ -144,7 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in separate writes: without TCP_NODELAY, Nagle plus the
     # client's delayed ACK add ~40 ms to every keep-alive request.
     disable_nagle_algorithm = True
-    server: _Server
+    server: FakeServer
 
     def do_POST(self) -> None:  # noqa: N802 (http.server naming)
         length = int(self.headers.get("Content-Length") or 0)
@@ -167,31 +168,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-
-    def __init__(self, fake: Kuaidi100Fake, host: str, port: int) -> None:
-        self.fake = fake
-        super().__init__((host, port), _Handler)
+def make_server(fake: Kuaidi100Fake, host: str = "127.0.0.1", port: int = 0) -> FakeServer:
+    return FakeServer(fake, host, port, _Handler)
 
 
-def make_server(fake: Kuaidi100Fake, host: str = "127.0.0.1", port: int = 0) -> _Server:
-    return _Server(fake, host, port)
-
-
-@contextmanager
-def serve_in_thread(fake: Kuaidi100Fake, host: str = "127.0.0.1") -> Iterator[str]:
+def serve_in_thread(fake: Kuaidi100Fake, host: str = "127.0.0.1") -> ContextManager[str]:
     """Serve ``fake`` on a free port in a daemon thread; yields the base URL."""
-    server = make_server(fake, host, 0)
-    thread = threading.Thread(target=server.serve_forever, args=(_POLL,), name="kuaidi100-fake", daemon=True)
-    thread.start()
-    try:
-        yield f"http://{host}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return _http.serve_in_thread(make_server(fake, host, 0), "kuaidi100-fake")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -207,16 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not isinstance(replies, dict):
         parser.error("--data must hold a JSON object: tracking number -> reply")
     server = make_server(Kuaidi100Fake(replies, customer=args.customer, key=args.key), args.host, args.port)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    thread = threading.Thread(target=server.serve_forever, args=(_POLL,), daemon=True)
-    thread.start()
-    print(f"PORT {server.server_address[1]}", flush=True)
-    stop.wait()
-    server.shutdown()
-    server.server_close()
-    return 0
+    return _http.serve_until_signal(server)
 
 
 if __name__ == "__main__":

@@ -32,15 +32,17 @@ import argparse
 import base64
 import json
 import secrets
-import signal
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager as ContextManager
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes import _http
+from tests.fakes._http import FakeServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 __all__ = [
@@ -57,7 +59,6 @@ __all__ = [
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 DEFAULT_AUTH_TOKEN = "fake-twilio-auth-token"
 API = "/2010-04-01"
-_POLL = 0.05  # seconds between shutdown checks of serve_forever
 
 # GSM 03.38 basic character set, and the extension table (each costs two septets)
 _GSM_BASIC = set(
@@ -341,7 +342,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     timeout = 60
     disable_nagle_algorithm = True  # headers and body go out in separate writes
-    server: _Server
+    server: FakeServer
 
     def do_GET(self) -> None:  # noqa: N802
         self._dispatch("GET")
@@ -374,33 +375,14 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-
-    def __init__(self, fake: TwilioFake, host: str, port: int) -> None:
-        self.fake = fake
-        super().__init__((host, port), _Handler)
+def make_server(fake: TwilioFake, host: str = "127.0.0.1", port: int = 0) -> FakeServer:
+    return FakeServer(fake, host, port, _Handler)
 
 
-def make_server(fake: TwilioFake, host: str = "127.0.0.1", port: int = 0) -> _Server:
-    return _Server(fake, host, port)
-
-
-@contextmanager
-def serve_in_thread(fake: TwilioFake, host: str = "127.0.0.1") -> Iterator[str]:
+def serve_in_thread(fake: TwilioFake, host: str = "127.0.0.1") -> ContextManager[str]:
     """Serve ``fake`` on a free port in a daemon thread; yields the base URL."""
     fake.released.clear()
-    server = make_server(fake, host, 0)
-    thread = threading.Thread(target=server.serve_forever, args=(_POLL,), name="twilio-fake", daemon=True)
-    thread.start()
-    try:
-        yield f"http://{host}:{server.server_address[1]}"
-    finally:
-        fake.released.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return _http.serve_in_thread(make_server(fake, host, 0), "twilio-fake", on_close=fake.released.set)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -412,17 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     fake = TwilioFake(account_sid=args.account_sid, auth_token=args.auth_token)
     server = make_server(fake, args.host, args.port)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    thread = threading.Thread(target=server.serve_forever, args=(_POLL,), daemon=True)
-    thread.start()
-    print(f"PORT {server.server_address[1]}", flush=True)
-    stop.wait()
-    fake.released.set()
-    server.shutdown()
-    server.server_close()
-    return 0
+    return _http.serve_until_signal(server, on_close=fake.released.set)
 
 
 if __name__ == "__main__":
