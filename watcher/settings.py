@@ -224,10 +224,18 @@ class ServeSettings(_Section):
 class ReportSettings(_Section):
     at: str = "21:30"
     output_dir: str = "reports"
-    notify: list[str] = Field(default_factory=list)
+    #: apprise URLs (ops chat, mailbox); they carry tokens, so they are secrets
+    notify: list[SecretStr] = Field(default_factory=list)
     #: the report's call list shows courier/outlet numbers in full (they come from checkpoint
     #: texts); false masks them like every other phone number
     unmask_call_list: bool = True
+    #: the "buyers to phone" list shows buyers' numbers in full; by default they are masked
+    #: like everywhere else and staff look the order up in the shop's back office
+    unmask_buyer_phones: bool = False
+    #: courier scorecard: parcels shipped in the last N days
+    scorecard_days: int = Field(default=30, ge=1, le=366)
+    #: a courier's per-province line needs at least this many parcels there
+    scorecard_min_parcels: int = Field(default=20, ge=1)
 
     @field_validator("at")
     @classmethod

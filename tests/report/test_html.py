@@ -128,7 +128,7 @@ def test_summary_first_then_call_list_then_sections(report) -> None:
     assert summary < calls < sections[0] < sections[1] < sections[2] < sections[3]
     counts = {page.tags[i][1]["data-count"]: page.text(i) for i in page.find("li") if "data-count" in page.tags[i][1]}
     assert list(counts) == ["flagged_parcels", "new", "open", "in_hand", "resolved_today", "probable_losses",
-                            "buyer_unreached"]
+                            "buyer_unreached", "buyers_to_phone"]
     s = report.summary
     for key, text in counts.items():
         assert text.split()[0] == str(s[key]), key
@@ -205,7 +205,7 @@ def test_empty_report(db: Database) -> None:
     page = parse(render(generate(db, SETTINGS, now=NOW), "html"))
     assert len(page.find("h1")) == 1 and not page.with_attr("data-tracking-number")
     assert [page.tags[i][1]["data-count"] for i in page.find("section") if "data-section" in page.tags[i][1]] \
-        == ["0", "0", "0", "0", "0"]
+        == ["0", "0", "0", "0", "0", "0", "0"]
 
 
 def test_cli_writes_html(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

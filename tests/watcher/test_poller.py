@@ -184,6 +184,8 @@ def test_delivered_parcels_stop_being_polled(db: Database, clock: ManualClock) -
     cycle(poller_for(db, clock, adapter))
     p = parcels(db)["ZT00000"]
     assert p.status == "delivered" and p.next_poll_at is None
+    # the scorecard's milestones are kept as columns
+    assert (p.collected_at, p.delivered_at) == (T0 + timedelta(hours=1), T0 + timedelta(hours=40))
     clock.advance(days=1)
     assert cycle(poller_for(db, clock, adapter), all_parcels=True).total("parcels") == 0
 

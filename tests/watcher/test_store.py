@@ -59,3 +59,25 @@ def test_reopening_is_idempotent(tmp_path: Path) -> None:
     before, after = first.upgrade()
     assert before == after == first.head_revision()
     open_database(url)
+
+
+def test_milestone_columns_are_backfilled_from_stored_verdicts(tmp_path: Path) -> None:
+    """0006 adds parcel.collected_at/delivered_at and fills them from each verdict's milestones."""
+    from alembic import command
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(db._alembic_config(), "0005")
+    verdict = ('{"status": "delivered", "milestones": {"collected_at": "2026-11-20T10:00:00+00:00", '
+               '"delivered_at": "2026-11-23T04:30:00+00:00"}}')
+    with db.engine.begin() as conn:
+        for number, value in (("SF1", verdict), ("SF2", "not json"), ("SF3", None)):
+            conn.exec_driver_sql(
+                "INSERT INTO parcel (courier, tracking_number, created_at, updated_at, status, flags, verdict, "
+                "poll_failures) VALUES ('shunfeng', ?, '2026-11-20 00:00:00.000000', "
+                "'2026-11-20 00:00:00.000000', 'delivered', '', ?, 0)", (number, value))
+    assert db.upgrade() == ("0005", SCHEMA_HEAD)
+    with db.session() as s:
+        found = {p.tracking_number: p for p in s.exec(select(Parcel))}
+    assert found["SF1"].collected_at == datetime(2026, 11, 20, 10, tzinfo=timezone.utc)
+    assert found["SF1"].delivered_at == datetime(2026, 11, 23, 4, 30, tzinfo=timezone.utc)
+    assert found["SF2"].collected_at is None and found["SF3"].delivered_at is None

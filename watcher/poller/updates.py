@@ -75,6 +75,7 @@ class Updates:
                 last_checkpoint_at=last.time, last_checkpoint_text=last.text,
                 last_checkpoint_location=last.location[:200] or None,
             )
+        values.update(collected_at=verdict.milestones.collected_at, delivered_at=verdict.milestones.delivered_at)
         if verdict.status.value != parcel.status:
             values.update(status=verdict.status.value, status_changed_at=now)
             stats.updated += 1

@@ -14,14 +14,15 @@ from datetime import date, datetime, time, timedelta
 
 from watcher.report.build import Report, build_report
 from watcher.report.calls import CallNumber, call_list, extract_numbers
-from watcher.report.data import acknowledge, load_snapshot, record_run
+from watcher.report.data import acknowledge, load_scorecard_rows, load_snapshot, record_run
+from watcher.report.scorecard import Scorecard, build_scorecard
 from watcher.report.formats import FORMATS, render
 from watcher.settings import Settings
 from watcher.store.db import Database
 
 __all__ = [
     "Report", "CallNumber", "FORMATS", "generate", "render", "acknowledge", "record_run", "report_window",
-    "call_list", "extract_numbers", "build_report",
+    "call_list", "extract_numbers", "build_report", "build_scorecard", "Scorecard",
 ]
 
 
@@ -42,5 +43,11 @@ def report_window(settings: Settings, now: datetime, day: date | None = None) ->
 def generate(db: Database, settings: Settings, *, now: datetime, day: date | None = None) -> Report:
     as_of, day_start = report_window(settings, now, day)
     snapshot = load_snapshot(db, as_of=as_of, day_start=day_start)
+    days = settings.report.scorecard_days
+    since = as_of - timedelta(days=days)
+    parcels, polls = load_scorecard_rows(db, since=since, until=as_of)
+    scorecard = build_scorecard(parcels, polls, since=since, until=as_of, days=days,
+                                min_parcels=settings.report.scorecard_min_parcels)
     return build_report(snapshot, shop=settings.shop.name, timezone=settings.shop.timezone,
-                        unmask_call_list=settings.report.unmask_call_list)
+                        unmask_call_list=settings.report.unmask_call_list,
+                        unmask_buyer_phones=settings.report.unmask_buyer_phones, scorecard=scorecard)

@@ -31,8 +31,12 @@ from watcher.clock import utc
 from watcher.redact import mask_name, mask_phone, mask_text
 from watcher.report.calls import CallNumber, call_list, mask_numbers
 from watcher.report.data import ParcelRows, Snapshot
+from watcher.report.scorecard import Scorecard
 
-__all__ = ["Report", "Entry", "Resolved", "CallEntry", "NoticeLine", "AckLine", "build_report", "SECTIONS", "ACTIONS"]
+__all__ = [
+    "Report", "Entry", "Resolved", "CallEntry", "BuyerCall", "NoticeLine", "AckLine", "build_report", "SECTIONS",
+    "ACTIONS",
+]
 
 SECTIONS = ("new", "open", "in_hand")
 FLAG_ORDER = ("stalled", "unreachable", "exception", "not_collected")
@@ -117,6 +121,22 @@ class CallEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class BuyerCall:
+    """A buyer no channel reached: every notice in the last days failed and none got through since."""
+
+    tracking_number: str
+    carrier: str
+    order_id: str | None
+    buyer_name: str  # masked
+    buyer_phone: str  # masked unless report.unmask_buyer_phones
+    city: str | None
+    flags: tuple[str, ...]
+    kinds: tuple[str, ...]  # the notices that failed
+    failed_at: datetime  # the latest failure
+    error: str  # the latest failure's reason, numbers masked
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     shop: str
     as_of: datetime
@@ -127,6 +147,8 @@ class Report:
     resolved: tuple[Resolved, ...]
     call_list: tuple[CallEntry, ...]
     call_list_unmasked: bool = True
+    buyers_to_phone: tuple[BuyerCall, ...] = ()
+    scorecard: Scorecard | None = None
     summary: dict[str, Any] = field(default_factory=dict)
 
     def section(self, name: str) -> list[Entry]:
@@ -239,7 +261,32 @@ def _order(e: Entry) -> tuple[Any, ...]:
     return (flag_rank, e.flag, e.carrier, -e.level, -(e.hours_since_update or 0.0), e.tracking_number)
 
 
-def build_report(snap: Snapshot, *, shop: str, timezone: str, unmask_call_list: bool = True) -> Report:
+def _buyer_calls(snap: Snapshot, unmask_phones: bool) -> tuple[BuyerCall, ...]:
+    failures: dict[int, list[tuple[datetime, Any]]] = {}
+    parcels: dict[int, Any] = {}
+    for notice, parcel, reached in snap.failed_notices:
+        failed_at = utc(notice.last_attempt_at or notice.created_at)
+        if reached is not None and reached >= failed_at:
+            continue  # a later notice got through: the buyer has heard from the shop
+        failures.setdefault(parcel.id, []).append((failed_at, notice))
+        parcels[parcel.id] = parcel
+    calls = []
+    for pid, items in failures.items():
+        p = parcels[pid]
+        items.sort(key=lambda item: item[0])
+        latest_at, latest = items[-1]
+        calls.append(BuyerCall(
+            tracking_number=p.tracking_number, carrier=p.courier, order_id=p.order_id,
+            buyer_name=mask_name(p.buyer_name),
+            buyer_phone=(p.buyer_phone or "") if unmask_phones else mask_phone(p.buyer_phone), city=p.city,
+            flags=tuple(p.flag_list()), kinds=tuple(dict.fromkeys(n.kind for _, n in items)), failed_at=latest_at,
+            error=mask_numbers(mask_text(latest.error or latest.reason or "")),
+        ))
+    return tuple(sorted(calls, key=lambda c: (c.failed_at, c.tracking_number)))
+
+
+def build_report(snap: Snapshot, *, shop: str, timezone: str, unmask_call_list: bool = True,
+                 unmask_buyer_phones: bool = False, scorecard: Scorecard | None = None) -> Report:
     entries: list[Entry] = []
     for rows in snap.flagged:
         details, stage = _verdict_flags(rows)
@@ -261,6 +308,7 @@ def build_report(snap: Snapshot, *, shop: str, timezone: str, unmask_call_list: 
             calls.setdefault(c.number, (c, []))[1].append(e.tracking_number)
     call_entries = tuple(CallEntry(c.number, c.kind, c.context, tuple(dict.fromkeys(nums))) for c, nums in calls.values())
     sections = Counter(e.section for e in entries)
+    buyers = _buyer_calls(snap, unmask_buyer_phones)
     summary = {
         "flagged_parcels": len({(e.carrier, e.tracking_number) for e in entries}),
         "entries": len(entries),
@@ -270,9 +318,10 @@ def build_report(snap: Snapshot, *, shop: str, timezone: str, unmask_call_list: 
         "resolved_today": len(resolved),
         "probable_losses": sum(1 for e in entries if "claim" in e.next_actions),
         "buyer_unreached": sum(1 for e in entries if "call_buyer" in e.next_actions),
+        "buyers_to_phone": len(buyers),
         "by_flag": dict(Counter(e.flag for e in entries)),
         "by_carrier": dict(sorted(Counter(e.carrier for e in entries).items())),
     }
     return Report(shop=shop, as_of=snap.as_of, since=snap.last_report_at, day_start=snap.day_start, timezone=timezone,
                   entries=tuple(entries), resolved=resolved, call_list=call_entries,
-                  call_list_unmasked=unmask_call_list, summary=summary)
+                  call_list_unmasked=unmask_call_list, buyers_to_phone=buyers, scorecard=scorecard, summary=summary)

@@ -15,10 +15,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from watcher.report.build import ACTIONS, Entry, Report
+from watcher.report.build import ACTIONS, BuyerCall, Entry, Report
+from watcher.report.scorecard import RATE_FLAGS, CourierScore, Scorecard
 from watcher.report.html import render_html
 
-__all__ = ["render", "render_text", "render_csv", "render_json", "report_dict", "FORMATS", "SCHEMA_VERSION", "BOM"]
+__all__ = [
+    "render", "render_text", "render_csv", "render_json", "report_dict", "scorecard_dict", "scorecard_lines",
+    "FORMATS", "SCHEMA_VERSION", "BOM",
+]
 
 SCHEMA_VERSION = 1
 BOM = "\ufeff"
@@ -75,6 +79,36 @@ def entry_dict(e: Entry) -> dict[str, Any]:
     }
 
 
+def _score_dict(score: CourierScore) -> dict[str, Any]:
+    out: dict[str, Any] = {"carrier": score.carrier} if score.province is None else {"province": score.province}
+    out.update(parcels=score.parcels, delivered=score.delivered, median_delivery_hours=score.median_delivery_hours)
+    out.update({f"{flag}_rate": score.rates[flag] for flag in RATE_FLAGS})
+    if score.province is None:
+        out["provinces"] = [_score_dict(p) for p in score.provinces]
+    return out
+
+
+def scorecard_dict(card: Scorecard) -> dict[str, Any]:
+    return {
+        "days": card.days, "since": _iso(card.since), "until": _iso(card.until), "min_parcels": card.min_parcels,
+        "couriers": [_score_dict(c) for c in card.couriers],
+        "providers": [
+            {"provider": p.provider, "cycles": p.cycles, "requests": p.requests, "parcels": p.parcels,
+             "failed": p.failed, "failed_cycles": p.failed_cycles, "outages": p.outages,
+             "longest_outage_hours": p.longest_outage_hours, "ongoing": p.ongoing, "last_error": p.last_error}
+            for p in card.providers
+        ],
+    }
+
+
+def buyer_call_dict(c: BuyerCall) -> dict[str, Any]:
+    return {
+        "tracking_number": c.tracking_number, "carrier": c.carrier, "order_id": c.order_id,
+        "buyer": {"name": c.buyer_name, "phone": c.buyer_phone, "city": c.city}, "flags": list(c.flags),
+        "failed_notices": list(c.kinds), "failed_at": _iso(c.failed_at), "error": c.error,
+    }
+
+
 def report_dict(report: Report) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -93,6 +127,8 @@ def report_dict(report: Report) -> dict[str, Any]:
         "call_list": [{"number": c.number, "kind": c.kind, "context": c.context,
                        "tracking_numbers": list(c.tracking_numbers)} for c in report.call_list],
         "call_list_unmasked": report.call_list_unmasked,
+        "buyers_to_phone": [buyer_call_dict(c) for c in report.buyers_to_phone],
+        "scorecard": scorecard_dict(report.scorecard) if report.scorecard is not None else None,
     }
 
 
@@ -181,7 +217,45 @@ def render_text(report: Report) -> str:
         lines += ["", f"== Call list ({len(report.call_list)}) =="]
         for c in report.call_list:
             lines.append(f"  {c.number}  {c.kind}  {c.context or '-'}  ({', '.join(c.tracking_numbers)})")
+    lines += ["", f"== Buyers to phone: no notice got through ({len(report.buyers_to_phone)}) =="]
+    for b in report.buyers_to_phone:
+        buyer = " ".join(x for x in (b.city or "", b.buyer_name, b.buyer_phone) if x) or "-"
+        lines.append(f"  - {b.tracking_number} {b.carrier} order {b.order_id or '-'}  buyer {buyer}  "
+                     f"failed: {', '.join(b.kinds)} {_local(b.failed_at, tz)}" + (f" ({b.error})" if b.error else ""))
+    if report.scorecard is not None:
+        lines += [""] + scorecard_lines(report.scorecard, tz)
     return "\n".join(lines) + "\n"
+
+
+def _pct(rate: float) -> str:
+    return f"{rate * 100:.1f}%"
+
+
+def scorecard_lines(card: Scorecard, tz: ZoneInfo) -> list[str]:
+    lines = [f"== Courier scorecard: parcels shipped {_local(card.since, tz)} – {_local(card.until, tz)} "
+             f"({card.days} days) ==",
+             f"  {'courier / province':<20}{'parcels':>8}{'deliv.':>8}{'median h':>10}"
+             + "".join(f"{flag:>15}" for flag in RATE_FLAGS)]
+
+    def row(label: str, score: CourierScore) -> str:
+        median = "-" if score.median_delivery_hours is None else f"{score.median_delivery_hours:g}"
+        return (f"  {label:<20}{score.parcels:>8}{score.delivered:>8}{median:>10}"
+                + "".join(f"{_pct(score.rates[flag]):>15}" for flag in RATE_FLAGS))
+
+    for score in card.couriers:
+        lines.append(row(score.carrier, score))
+        lines += [row("  " + (p.province or ""), p) for p in score.provinces]
+    if not card.couriers:
+        lines.append("  no parcels shipped in the period")
+    lines += ["", f"== Tracking providers ({card.days} days) =="]
+    for p in card.providers:
+        lines.append(
+            f"  {p.provider}: {p.cycles} cycles, {p.requests} requests, {p.parcels} parcels asked, "
+            f"{p.failed} unanswered; {p.outages} outage(s), longest {p.longest_outage_hours:g} h"
+            + (", failing now" if p.ongoing else "") + (f"; last error: {p.last_error}" if p.last_error else ""))
+    if not card.providers:
+        lines.append("  no polls in the period")
+    return lines
 
 
 FORMATS: dict[str, Callable[[Report], str]] = {

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from watcher.report.build import ACTIONS, Report, Resolved
+from watcher.report.scorecard import RATE_FLAGS
 
 __all__ = ["render_html", "SECTION_TITLES", "LANG"]
 
@@ -32,7 +33,7 @@ SECTION_TITLES = {"new": "New since the last report", "open": "Still open", "in_
 COUNTS = (
     ("flagged_parcels", "flagged"), ("new", "new"), ("open", "open"), ("in_hand", "in hand"),
     ("resolved_today", "resolved today"), ("probable_losses", "probable losses"),
-    ("buyer_unreached", "buyers not reached"),
+    ("buyer_unreached", "buyers not reached"), ("buyers_to_phone", "buyers to phone"),
 )
 
 
@@ -43,6 +44,7 @@ def _environment() -> Environment:
     env.filters["num"] = lambda value: "" if value is None else f"{value:g}"
     env.filters["iso"] = lambda value: value.isoformat() if value is not None else ""
     env.filters["tel"] = _tel
+    env.filters["pct"] = lambda rate: f"{rate * 100:.1f}%"
     return env
 
 
@@ -73,6 +75,6 @@ def render_html(report: Report) -> str:
                          "groups": report.grouped(entries)})
     template = _environment().get_template("report.html.j2")
     return template.render(
-        report=report, lang=LANG, local=local, actions=ACTIONS, counts=COUNTS, sections=sections,
+        report=report, lang=LANG, local=local, actions=ACTIONS, counts=COUNTS, sections=sections, rate_flags=RATE_FLAGS,
         resolved_title=SECTION_TITLES["resolved"], resolved_groups=_resolved_groups(report.resolved),
     )

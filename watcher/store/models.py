@@ -56,6 +56,9 @@ class Parcel(SQLModel, table=True):
     last_checkpoint_at: datetime | None = Field(default=None, sa_column=_ts())
     last_checkpoint_text: str | None = Field(default=None, sa_type=Text)
     last_checkpoint_location: str | None = Field(default=None, max_length=200)
+    #: milestones from the verdict, kept as columns for the courier scorecard
+    collected_at: datetime | None = Field(default=None, sa_column=_ts())
+    delivered_at: datetime | None = Field(default=None, sa_column=_ts())
 
     last_queried_at: datetime | None = Field(default=None, sa_column=_ts())  # last request sent
     last_polled_at: datetime | None = Field(default=None, sa_column=_ts())  # last answer received
