@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,6 +27,7 @@ from watcher.dispatcher import Dispatcher
 from watcher.followups import plan_daily_follow_ups
 from watcher.errors import ConfigError
 from watcher.poller import Poller, build_adapter
+from watcher.report.nightly import build_notifier, missed_today, run_nightly
 
 __all__ = ["Worker", "run_daemon"]
 
@@ -34,6 +36,8 @@ log = structlog.get_logger("parcelwatch.daemon")
 #: seconds a running poll cycle may take to finish after a stop signal
 SHUTDOWN_GRACE = 20.0
 MISFIRE_GRACE = 30
+#: a nightly report an hour late is still worth writing and sending
+REPORT_MISFIRE_GRACE = 3600
 
 
 @dataclass
@@ -53,6 +57,9 @@ class Worker:
         channels = build_channels(self.app.settings, clock=self.app.clock)
         self.dispatcher = Dispatcher(self.app.db, self.app.settings, channels, clock=self.app.clock) if channels else None
         self.stopping = asyncio.Event()
+        # retry pauses of the ops message end early on stop: shutdown must not wait minutes for a chat
+        self._stopped = threading.Event()
+        self.ops = build_notifier(self.app.settings, sleep=self._stopped.wait)
 
     async def poll_job(self) -> None:
         """Scheduler job: one cycle, shielded so that a stop lets it finish within the grace time."""
@@ -106,7 +113,26 @@ class Worker:
             self.follow_up_job, CronTrigger(hour=hour, minute=minute, timezone=settings.shop.tz),
             id="follow_up", name="queue daily follow-ups",
         )
+        hour, minute = (int(x) for x in settings.report.at.split(":"))
+        catch_up = {"next_run_time": self.app.clock.now()} if missed_today(self.app.db, settings, self.app.clock.now()) else {}
+        scheduler.add_job(
+            self.report_job, CronTrigger(hour=hour, minute=minute, timezone=settings.shop.tz),
+            id="report", name="nightly stall report", misfire_grace_time=REPORT_MISFIRE_GRACE, **catch_up,
+        )
         return scheduler
+
+    async def report_job(self) -> None:
+        """Nightly: dated files in report.output_dir, summary to report.notify (in a thread: apprise blocks)."""
+        if self.stopping.is_set():
+            return
+        try:
+            await asyncio.to_thread(run_nightly, self.app.db, self.app.settings, now=self.app.clock.now(),
+                                    notifier=self.ops)
+        except ConfigError as exc:
+            self._stop_on_config_error(exc)
+        except Exception:
+            self.errors += 1
+            log.exception("report.failed")
 
     async def dispatch_job(self) -> None:
         if self.stopping.is_set() or self.dispatcher is None:
@@ -138,6 +164,7 @@ class Worker:
         try:
             await self.stopping.wait()
         finally:
+            self._stopped.set()
             scheduler.shutdown(wait=False)
             await self._finish_current()
             await self.poller.aclose()

@@ -9,6 +9,7 @@ replaced by ``****``.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any
 
@@ -16,7 +17,7 @@ import structlog
 
 from watcher.redact import SECRET_KEYS, mask_text
 
-__all__ = ["configure_logging", "redact_processor"]
+__all__ = ["configure_logging", "redact_processor", "MaskingFilter"]
 
 #: keys whose values are personal data and are masked wherever they appear
 _PERSONAL_KEYS = frozenset({"buyer_phone", "phone", "to", "buyer_name", "name_of_buyer"})
@@ -65,5 +66,22 @@ def configure_logging(level: str = "info", *, json: bool | None = None, stream: 
     )
     # Libraries that log through stdlib logging (alembic, apscheduler): warnings only.
     logging.basicConfig(level=logging.WARNING, stream=stream, format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("alembic", "apscheduler", "httpx", "httpcore"):
+    for noisy in ("alembic", "apscheduler", "httpx", "httpcore", "apprise", "urllib3", "requests"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for leaky in ("apprise", "urllib3", "requests"):  # they may print a webhook URL with its token
+        logger = logging.getLogger(leaky)
+        if not any(isinstance(f, MaskingFilter) for f in logger.filters):
+            logger.addFilter(MaskingFilter())
+
+
+_URL_RE = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*)://[^\s'\"<>]+")
+
+
+class MaskingFilter(logging.Filter):
+    """For stdlib loggers of libraries: URLs reduced to their scheme, phone numbers masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        record.msg = mask_text(_URL_RE.sub(lambda m: f"{m.group(1)}://***", message))
+        record.args = ()
+        return True

@@ -226,6 +226,8 @@ class ReportSettings(_Section):
     output_dir: str = "reports"
     #: apprise URLs (ops chat, mailbox); they carry tokens, so they are secrets
     notify: list[SecretStr] = Field(default_factory=list)
+    #: where output_dir is served on the web, if it is: the chat summary then links the files
+    link_base: str = ""
     #: the report's call list shows courier/outlet numbers in full (they come from checkpoint
     #: texts); false masks them like every other phone number
     unmask_call_list: bool = True

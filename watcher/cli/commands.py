@@ -300,6 +300,10 @@ def cmd_report(args: argparse.Namespace) -> int:
             day = date.fromisoformat(args.date)
         except ValueError:
             raise InputError(f"--date: expected YYYY-MM-DD, got {args.date!r}") from None
+    if args.send:
+        if args.output or day is not None:
+            raise InputError("--send writes the dated files of report.output_dir for now: drop --output/--date")
+        return _send_report(args)
     app = _app(args)
     now = app.clock.now()
     report = generate(app.db, app.settings, now=now, day=day)
@@ -318,6 +322,26 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.output:
         print(f"report: {len(report.entries)} flagged entries -> {args.output}", file=sys.stderr)
     return 0
+
+
+def _send_report(args: argparse.Namespace) -> int:
+    from watcher.report.nightly import build_notifier, run_nightly
+
+    app = _app(args)
+    notifier = build_notifier(app.settings)  # bad URLs: ConfigError before anything is written
+    try:
+        result = run_nightly(app.db, app.settings, now=app.clock.now(), notifier=notifier)
+    except OSError as exc:
+        raise InputError(f"report.output_dir: cannot write {app.settings.report.output_dir}: "
+                         f"{exc.strerror or exc}") from None
+    names = ", ".join(str(p) for p in result.files.values())
+    print(f"report: {len(result.report.entries)} flagged entries -> {names}", file=sys.stderr)
+    if notifier is None:
+        print("report.notify is empty: nothing sent", file=sys.stderr)
+    for d in result.deliveries:
+        files = " with files" if d.attachments else ""
+        print(f"{'sent' if d.ok else 'FAILED'}: {d.destination}{files} ({d.attempts} attempt(s))", file=sys.stderr)
+    return 0 if result.delivered else 1
 
 
 def cmd_ack(args: argparse.Namespace) -> int:

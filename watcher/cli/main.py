@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="text", choices=["text", "csv", "json", "html"])
     p.add_argument("--output", metavar="PATH", help="write the report to PATH (default: print it)")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="as of the end of that shop-local day (not recorded as a run)")
+    p.add_argument("--send", action="store_true",
+                   help="do what `run` does nightly: write dated files into report.output_dir "
+                        "and send the summary to report.notify")
 
     p = verbs.add_parser("ack", help="record that a flagged parcel is being handled")
     p.add_argument("number")

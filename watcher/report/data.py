@@ -18,7 +18,7 @@ from watcher.report.scorecard import PollRow, ScoreParcel
 from watcher.store.models import Acknowledgement, Checkpoint, FlagEvent, Notice, Parcel, PollLog, ReportRun
 
 __all__ = [
-    "ParcelRows", "Snapshot", "load_snapshot", "load_scorecard_rows", "acknowledge", "record_run",
+    "ParcelRows", "Snapshot", "load_snapshot", "load_scorecard_rows", "acknowledge", "record_run", "last_run",
     "CHECKPOINTS_SCANNED", "BUYER_CALL_DAYS",
 ]
 
@@ -182,6 +182,16 @@ def acknowledge(
             s.add(ack)
             acks.append(ack)
     return parcel, acks
+
+
+def last_run(db: Database, *, fmt: str | None = None) -> datetime | None:
+    """When the last report (of format ``fmt``, or any) was generated."""
+    stmt = select(func.max(ReportRun.generated_at))
+    if fmt is not None:
+        stmt = stmt.where(ReportRun.format == fmt)
+    with db.session() as s:
+        found = s.exec(stmt).one()
+    return utc(found) if found else None
 
 
 def record_run(db: Database, *, generated_at: datetime, fmt: str, entries: int) -> None:
