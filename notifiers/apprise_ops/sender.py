@@ -49,7 +49,7 @@ class OpsNotifier:
     """The destinations of ``report.notify``; invalid URLs are a :class:`ConfigError` at construction."""
 
     def __init__(self, urls: Sequence[str], *, key: str = "report.notify", attempts: int = 3,
-                 pause: float = 30.0, sleep: Callable[[float], None] = time.sleep) -> None:
+                 pause: float = 30.0, sleep: Callable[[float], object] | None = None) -> None:
         import apprise  # about 0.5 s to import: only when ops messages are configured
 
         self._apprise = apprise
@@ -87,6 +87,6 @@ class OpsNotifier:
                 log.info("ops.sent", destination=destination, attempts=attempt, attachments=with_files)
                 return OpsDelivery(destination, True, attempt, with_files)
             if attempt < self.attempts:
-                self._sleep(self.pause * attempt)
+                (self._sleep or time.sleep)(self.pause * attempt)
         log.warning("ops.failed", destination=destination, attempts=self.attempts)
         return OpsDelivery(destination, False, self.attempts, with_files)
