@@ -21,6 +21,8 @@ from watcher.followups import plan_daily_follow_ups
 from watcher.cli.output import console, emit_json, local_time, table
 from watcher.clock import ManualClock
 from watcher.errors import ConfigError
+from watcher.report.formats import render, report_dict
+from watcher.report.nightly import run_nightly
 from watcher.settings import load_settings
 from watcher.store import queries
 from watcher.views import notice_view, parcel_summary
@@ -49,7 +51,8 @@ def run_demo(*, config: str | None, db_path: Path, days: int = 7, as_json: bool 
         raise ConfigError(f"demo data not found at {DEMO_PARCELS} (run the demo from a source checkout)")
     settings = load_settings(
         config,
-        overrides={"tracking": {"provider": "simulated", "routes": {}}, "notices": {"channels": ["console"]}},
+        overrides={"tracking": {"provider": "simulated", "routes": {}}, "notices": {"channels": ["console"]},
+                   "report": {"notify": [], "output_dir": str(db_path.parent / "reports-demo")}},
     )
     tz = settings.shop.tz
     clock = ManualClock(DEMO_START.replace(tzinfo=tz))
@@ -95,9 +98,11 @@ def run_demo(*, config: str | None, db_path: Path, days: int = 7, as_json: bool 
     asyncio.run(simulate())
     parcels = queries.list_parcels(app.db)
     counts = queries.status_counts(app.db)
+    nightly = run_nightly(app.db, settings, now=clock.now())  # what ops would read tonight
     if as_json:
         emit_json({"cycles": cycles, "status_counts": counts, "parcels": [parcel_summary(p) for p in parcels],
-                   "notices": [notice_view(n, p) for n, p in queries.list_notices(app.db)]})
+                   "notices": [notice_view(n, p) for n, p in queries.list_notices(app.db)],
+                   "report": report_dict(nightly.report)})
         return 0
     rows = [
         (p.tracking_number, p.courier, p.status, ",".join(p.flag_list()), p.city or "",
@@ -111,6 +116,9 @@ def run_demo(*, config: str | None, db_path: Path, days: int = 7, as_json: bool 
     by_state = Counter(n.state for n, _ in queries.list_notices(app.db))
     out.print("buyer notices: " + ", ".join(f"{k} {v}" for k, v in sorted(by_state.items())))
     out.print("flagged for ops: " + (", ".join(f"{k} {v}" for k, v in sorted(flagged.items())) or "none"))
+    out.print("\n[bold]the stall report ops read tonight[/bold]")
+    out.print(render(nightly.report, "text"), markup=False, highlight=False, soft_wrap=True)
+    out.print("report files: " + ", ".join(str(p) for p in nightly.files.values()))
     out.print(f"explore it: .venv/bin/parcelwatch --config config/demo.toml list   (database: {db_path})")
     return 0
 

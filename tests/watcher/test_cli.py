@@ -191,3 +191,9 @@ def test_demo_runs_on_the_simulated_carrier(capsys, tmp_path: Path) -> None:
     statuses = {p["status"] for p in data["parcels"]}
     assert code == 0 and len(data["parcels"]) >= 40
     assert {"delivered", "in_transit", "available_for_pickup", "exception", "returned"} <= statuses
+    # the demo ends with the stall report ops would read: every flagged parcel listed once per flag
+    flagged = {(p["tracking_number"], f) for p in data["parcels"] for f in p["flags"]}
+    report = data["report"]
+    assert {(e["tracking_number"], e["flag"]) for e in report["flagged"]} == flagged
+    assert len(report["flagged"]) == len(flagged) and report["scorecard"]["couriers"]
+    assert sorted(p.name for p in (tmp_path / "reports-demo").iterdir())[0].startswith("stall-report-")
