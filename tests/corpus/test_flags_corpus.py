@@ -15,6 +15,7 @@ provide; a third checks the corpus itself (margins, shapes, determinism) without
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import subprocess
@@ -145,6 +146,8 @@ def test_flags_through_the_cli(tmp_path: Path) -> None:
         _cli(config, "import", str(shop_csv))
         poll = json.loads(_cli(config, "poll", "--all", "--json").stdout)
         listed = json.loads(_cli(config, "list", "--json").stdout)
+        stall_report = json.loads(_cli(config, "report", "--format", "json").stdout)
+        _cli(config, "report", "--format", "csv", "--output", str(tmp_path / "stall.csv"))
 
     print(f"\npoll: {poll}")
     parcels = {p["tracking_number"]: p for p in listed}
@@ -161,6 +164,15 @@ def test_flags_through_the_cli(tmp_path: Path) -> None:
                     cases, flags, statuses)
     assert_quiet_families(cases, flags)
     assert_scores(scores)
+
+    # the stall report lists every flagged parcel exactly once per flag, and its CSV opens in Excel
+    expected = sorted((n, f) for n, fs in flags.items() for f in fs)
+    reported = sorted((e["tracking_number"], e["flag"]) for e in stall_report["flagged"])
+    assert reported == expected and len(expected) > 100
+    raw = (tmp_path / "stall.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert sorted((r["tracking_number"], r["flag"]) for r in rows) == expected
 
 
 # --------------------------------------------------------------------------------------------
