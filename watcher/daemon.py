@@ -51,6 +51,7 @@ class Worker:
     exit_code: int = 0
     started_at: datetime | None = None
     _current: asyncio.Task[object] | None = field(default=None, repr=False)
+    _report: asyncio.Future[object] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.poller = Poller(self.app.db, self.app.settings, registry=self.app.registry, clock=self.app.clock)
@@ -125,9 +126,13 @@ class Worker:
         """Nightly: dated files in report.output_dir, summary to report.notify (in a thread: apprise blocks)."""
         if self.stopping.is_set():
             return
+        # shielded like a poll cycle: a stop signal lets the report finish (see _finish_current)
+        self._report = asyncio.ensure_future(asyncio.to_thread(
+            run_nightly, self.app.db, self.app.settings, now=self.app.clock.now(), notifier=self.ops))
         try:
-            await asyncio.to_thread(run_nightly, self.app.db, self.app.settings, now=self.app.clock.now(),
-                                    notifier=self.ops)
+            await asyncio.shield(self._report)
+        except asyncio.CancelledError:
+            raise
         except ConfigError as exc:
             self._stop_on_config_error(exc)
         except Exception:
@@ -175,6 +180,13 @@ class Worker:
                      uptime_seconds=round(uptime, 1))
 
     async def _finish_current(self) -> None:
+        report = self._report
+        if report is not None and not report.done():
+            # a thread cannot be cancelled; the ops retry pauses end at once on stop
+            try:
+                await asyncio.wait_for(asyncio.shield(report), timeout=self.grace)
+            except Exception:
+                log.warning("worker.report_unfinished", grace_seconds=self.grace)
         current = self._current
         if current is None or current.done():
             return

@@ -42,6 +42,7 @@ class OpsWebhookFake:
         self.requests: list[dict[str, Any]] = []  # path, headers (lower-case keys)
         self._fail: list[int] = []
         self._lock = threading.Lock()
+        self.changed = threading.Condition(self._lock)  # notified on every request: wait_for(...) in tests
 
     def fail_next(self, n: int = 1, status: int = 500) -> None:
         with self._lock:
@@ -50,6 +51,7 @@ class OpsWebhookFake:
     def handle(self, path: str, headers: Mapping[str, str], body: bytes) -> int:
         with self._lock:
             self.requests.append({"path": path, "headers": dict(headers)})
+            self.changed.notify_all()
             if self._fail:
                 return self._fail.pop(0)
         try:
@@ -65,6 +67,7 @@ class OpsWebhookFake:
             return 400
         with self._lock:
             self.messages.append(message)
+            self.changed.notify_all()
         return 200
 
 

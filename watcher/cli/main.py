@@ -41,7 +41,8 @@ def _dual(name: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="parcelwatch", description="Watch every shipped parcel; flag trouble; tell buyers first.")
     parser.add_argument("--config", metavar="FILE", help="TOML settings (default: $PARCELWATCH_CONFIG or ./parcelwatch.toml)")
-    parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
+                        help="default: info for run and serve (state changes), warning for the rest")
     parser.add_argument("--version", action="version", version=f"parcelwatch {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     verbs.required = True
@@ -125,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from watcher.logs import configure_logging
 
     args = build_parser().parse_args(argv)
-    configure_logging(args.log_level)
+    configure_logging(args.log_level or ("info" if args.verb in ("run", "serve") else "warning"))
     log = structlog.get_logger("parcelwatch.cli")
     try:
         from watcher.cli import commands

@@ -284,7 +284,8 @@ class Poller:
     def _log_cycle(self, summary: CycleSummary) -> None:
         data = summary.as_dict()
         data.pop("providers")
-        log.info("poll.cycle", **data)
+        # an idle cycle (nothing due) is not news: debug only, so `run` at info stays quiet
+        (log.info if summary.total("parcels") else log.debug)("poll.cycle", **data)
 
 
 def _query(parcel: ClaimedParcel) -> TrackingQuery:
