@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,30 +12,39 @@ from tests.report.helpers import NOW, add_parcel, clear, flag
 from tests.support import make_settings
 from watcher.report import generate, render
 from watcher.report.data import load_scorecard_rows
-from watcher.report.scorecard import PollRow, ScoreParcel, build_scorecard
+from watcher.report.scorecard import (
+    CohortCount, Delivery, FlagCount, PollTransition, ProviderTotals, ScoreInput, build_scorecard,
+)
 from watcher.store.db import Database
 from watcher.store.models import Parcel, PollLog
 
 SINCE = NOW - timedelta(days=30)
 
 
-def sp(courier: str, province: str | None, delivery_hours: float | None, *flags: str) -> ScoreParcel:
-    collected = NOW - timedelta(days=5)
-    delivered = None if delivery_hours is None else collected + timedelta(hours=delivery_hours)
-    return ScoreParcel(courier, province, collected, delivered, frozenset(flags))
-
-
-def poll(minute: int, error: str | None = None, provider: str = "kuaidi100") -> PollRow:
-    return PollRow(provider, SINCE + timedelta(minutes=minute), 2, 40, 40 if error else 0, error)
+def tally(parcels: list[tuple[str, str | None, float | None, tuple[str, ...]]]) -> ScoreInput:
+    """What the store query returns for these parcels: (courier, province, delivery hours or None, flags)."""
+    cohort: Counter = Counter()
+    delivered: Counter = Counter()
+    flags: Counter = Counter()
+    for courier, province, hours, names in parcels:
+        cohort[courier, province] += 1
+        delivered[courier, province] += hours is not None
+        for name in names:
+            flags[courier, province, name] += 1
+    return ScoreInput(
+        cohort=[CohortCount(c, p, n, delivered[c, p]) for (c, p), n in cohort.items()],
+        flags=[FlagCount(c, p, f, n) for (c, p, f), n in flags.items()],
+        deliveries=[Delivery(c, p, h) for c, p, h, _ in parcels if h is not None],
+    )
 
 
 def test_rates_medians_and_province_threshold() -> None:
     parcels = (
-        [sp("zhongtong", "浙江省", h) for h in (20, 30, 40)]
-        + [sp("zhongtong", "浙江省", None, "stalled"), sp("zhongtong", "西藏自治区", None, "unreachable", "stalled")]
-        + [sp("yuantong", "浙江省", 50, "exception"), sp("yuantong", None, None)]
+        [("zhongtong", "浙江省", h, ()) for h in (20.0, 30.0, 40.0)]
+        + [("zhongtong", "浙江省", None, ("stalled",)), ("zhongtong", "西藏自治区", None, ("unreachable", "stalled"))]
+        + [("yuantong", "浙江省", 50.0, ("exception",)), ("yuantong", None, None, ())]
     )
-    card = build_scorecard(parcels, [], since=SINCE, until=NOW, days=30, min_parcels=3)
+    card = build_scorecard(tally(parcels), since=SINCE, until=NOW, days=30, min_parcels=3)
     zt, yt = card.couriers  # most parcels first
     assert (zt.carrier, zt.parcels, zt.delivered, zt.median_delivery_hours) == ("zhongtong", 5, 3, 30.0)
     assert zt.rates == {"stalled": 0.4, "unreachable": 0.2, "exception": 0.0, "not_collected": 0.0}
@@ -46,15 +56,22 @@ def test_rates_medians_and_province_threshold() -> None:
 
 
 def test_a_delivery_before_its_collection_is_left_out_of_the_median() -> None:
-    bad = ScoreParcel("zhongtong", None, NOW, NOW - timedelta(hours=3), frozenset())
-    card = build_scorecard([bad, sp("zhongtong", None, 10)], [], since=SINCE, until=NOW, days=30, min_parcels=1)
+    data = tally([("zhongtong", None, -3.0, ()), ("zhongtong", None, 10.0, ())])
+    card = build_scorecard(data, since=SINCE, until=NOW, days=30, min_parcels=1)
     assert card.couriers[0].median_delivery_hours == 10.0 and card.couriers[0].delivered == 2
 
 
 def test_provider_outages_are_runs_of_failed_cycles() -> None:
-    rows = [poll(0), poll(1, "HTTP 502"), poll(2, "HTTP 502"), poll(3), poll(4), poll(5, "timeout"), poll(6),
-            poll(10, "auth 13800001111"), poll(0, provider="kdniao")]
-    card = build_scorecard([], rows, since=SINCE, until=SINCE + timedelta(minutes=70), days=30, min_parcels=1)
+    def t(minute: int, failing: bool, provider: str = "kuaidi100") -> PollTransition:
+        return PollTransition(provider, SINCE + timedelta(minutes=minute), failing)
+
+    data = ScoreInput(
+        providers=[ProviderTotals("kuaidi100", 8, 16, 320, 160, 4, "auth 13800001111"),
+                   ProviderTotals("kdniao", 1, 2, 40, 0, 0, None)],
+        # cycles at minutes 0..6 and 10; failing at 1-2, 5 and 10: only the changes come from the store
+        transitions=[t(1, True), t(3, False), t(5, True), t(6, False), t(10, True)],
+    )
+    card = build_scorecard(data, since=SINCE, until=SINCE + timedelta(minutes=70), days=30, min_parcels=1)
     kd100 = next(p for p in card.providers if p.provider == "kuaidi100")
     assert (kd100.cycles, kd100.requests, kd100.parcels, kd100.failed) == (8, 16, 320, 160)
     assert (kd100.failed_cycles, kd100.outages, kd100.ongoing) == (4, 3, True)
@@ -83,14 +100,21 @@ def test_store_query_takes_parcels_shipped_in_the_window_with_every_flag_they_ha
                      raised_at=NOW - timedelta(days=2))
     clear(db, pid, "stalled", NOW - timedelta(days=1))  # cleared since: it still happened
     with db.session() as s:
-        s.add(PollLog(provider="kuaidi100", owner="w", started_at=NOW - timedelta(days=1), error="HTTP 502"))
-        s.add(PollLog(provider="kuaidi100", owner="w", started_at=NOW - timedelta(days=40)))
-    parcels, polls = load_scorecard_rows(db, since=SINCE, until=NOW)
-    found = {p.courier + p.province + str(sorted(p.flags)): p for p in parcels}
-    assert len(parcels) == 3  # IN1, IN2, FL1
-    assert {p.delivered_at is not None for p in parcels} == {True, False}
-    assert "zhongtong浙江省['exception', 'stalled']" in found
-    assert [(r.provider, r.error) for r in polls] == [("kuaidi100", "HTTP 502")]
+        for minute, error in ((0, None), (1, "HTTP 502"), (2, "HTTP 503"), (3, None), (4, None), (5, "timeout")):
+            s.add(PollLog(provider="kuaidi100", owner="w", started_at=NOW - timedelta(hours=5, minutes=-minute),
+                          requests=1, parcels=10, failed=10 if error else 0, error=error))
+        s.add(PollLog(provider="kuaidi100", owner="w", started_at=NOW - timedelta(days=40), error="too old"))
+    data = load_scorecard_rows(db, since=SINCE, until=NOW)
+    assert sum(c.parcels for c in data.cohort) == 3  # IN1, IN2, FL1
+    assert sum(c.delivered for c in data.cohort) == 1
+    assert sorted((f.flag, f.parcels) for f in data.flags) == [("exception", 1), ("stalled", 1)]
+    assert [round(d.hours, 3) for d in data.deliveries] == [48.0]  # computed by the database
+    (totals,) = data.providers
+    assert (totals.cycles, totals.requests, totals.parcels, totals.failed, totals.failed_cycles, totals.last_error) \
+        == (6, 6, 60, 30, 3, "timeout")
+    assert [(t.started_at, t.failing) for t in data.transitions] == [
+        (NOW - timedelta(hours=5, minutes=-1), True), (NOW - timedelta(hours=5, minutes=-3), False),
+        (NOW - timedelta(hours=5, minutes=-5), True)]
 
 
 @pytest.fixture

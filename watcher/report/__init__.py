@@ -45,9 +45,8 @@ def generate(db: Database, settings: Settings, *, now: datetime, day: date | Non
     snapshot = load_snapshot(db, as_of=as_of, day_start=day_start)
     days = settings.report.scorecard_days
     since = as_of - timedelta(days=days)
-    parcels, polls = load_scorecard_rows(db, since=since, until=as_of)
-    scorecard = build_scorecard(parcels, polls, since=since, until=as_of, days=days,
-                                min_parcels=settings.report.scorecard_min_parcels)
+    scorecard = build_scorecard(load_scorecard_rows(db, since=since, until=as_of), since=since, until=as_of,
+                                days=days, min_parcels=settings.report.scorecard_min_parcels)
     return build_report(snapshot, shop=settings.shop.name, timezone=settings.shop.timezone,
                         unmask_call_list=settings.report.unmask_call_list,
                         unmask_buyer_phones=settings.report.unmask_buyer_phones, scorecard=scorecard)

@@ -32,6 +32,7 @@ from watcher.redact import mask_name, mask_phone, mask_text
 from watcher.report.calls import CallNumber, call_list, mask_numbers
 from watcher.report.data import ParcelRows, Snapshot
 from watcher.report.scorecard import Scorecard
+from watcher.store.models import split_flags
 
 __all__ = [
     "Report", "Entry", "Resolved", "CallEntry", "BuyerCall", "NoticeLine", "AckLine", "build_report", "SECTIONS",
@@ -279,7 +280,7 @@ def _buyer_calls(snap: Snapshot, unmask_phones: bool) -> tuple[BuyerCall, ...]:
             tracking_number=p.tracking_number, carrier=p.courier, order_id=p.order_id,
             buyer_name=mask_name(p.buyer_name),
             buyer_phone=(p.buyer_phone or "") if unmask_phones else mask_phone(p.buyer_phone), city=p.city,
-            flags=tuple(p.flag_list()), kinds=tuple(dict.fromkeys(n.kind for _, n in items)), failed_at=latest_at,
+            flags=tuple(split_flags(p.flags)), kinds=tuple(dict.fromkeys(n.kind for _, n in items)), failed_at=latest_at,
             error=mask_numbers(mask_text(latest.error or latest.reason or "")),
         ))
     return tuple(sorted(calls, key=lambda c: (c.failed_at, c.tracking_number)))
@@ -290,7 +291,7 @@ def build_report(snap: Snapshot, *, shop: str, timezone: str, unmask_call_list: 
     entries: list[Entry] = []
     for rows in snap.flagged:
         details, stage = _verdict_flags(rows)
-        for name in rows.parcel.flag_list():
+        for name in split_flags(rows.parcel.flags):
             entry = _entry(rows, name, details.get(name, {}), stage, snap, unmask_call_list)
             if entry is not None:
                 entries.append(entry)

@@ -6,15 +6,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import case, distinct, func
 from sqlmodel import Session, col, select
 
 from watcher.clock import utc
 
 from watcher.errors import InputError
 from watcher.store.db import Database
-from watcher.report.scorecard import PollRow, ScoreParcel
+from watcher.report.scorecard import CohortCount, Delivery, FlagCount, PollTransition, ProviderTotals, ScoreInput
 from watcher.store.models import Acknowledgement, Checkpoint, FlagEvent, Notice, Parcel, PollLog, ReportRun
 
 __all__ = [
@@ -30,10 +31,12 @@ BUYER_CALL_DAYS = 3
 
 @dataclass(slots=True)
 class ParcelRows:
-    parcel: Parcel
-    open_events: dict[str, FlagEvent] = field(default_factory=dict)  # flag → its open episode
-    acks: list[Acknowledgement] = field(default_factory=list)  # oldest first
-    notices: list[Notice] = field(default_factory=list)  # oldest first
+    """One flagged parcel and what hangs off it, as plain rows (attribute access by column name)."""
+
+    parcel: Any  # a row of PARCEL_COLUMNS
+    open_events: dict[str, Any] = field(default_factory=dict)  # flag → its open episode (FlagEvent columns)
+    acks: list[Any] = field(default_factory=list)  # Acknowledgement columns, oldest first
+    notices: list[Any] = field(default_factory=list)  # Notice columns, oldest first
     checkpoint_texts: list[str] = field(default_factory=list)  # newest first
 
 
@@ -49,35 +52,50 @@ class Snapshot:
     failed_notices: list[tuple[Notice, Parcel, datetime | None]] = field(default_factory=list)
 
 
+#: the parcel columns a report shows: plain rows, not ORM objects (thousands of flagged parcels)
+PARCEL_COLUMNS = (
+    Parcel.id, Parcel.courier, Parcel.tracking_number, Parcel.order_id, Parcel.buyer_name, Parcel.buyer_phone,
+    Parcel.province, Parcel.city, Parcel.status, Parcel.flags, Parcel.verdict, Parcel.updated_at,
+    Parcel.last_checkpoint_at, Parcel.last_checkpoint_text, Parcel.last_checkpoint_location, Parcel.last_polled_at,
+)
+#: ids per ``IN (…)``: well under every database's cap on bound parameters (SQLite: 32766)
+CHUNK = 900
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
 def load_snapshot(db: Database, *, as_of: datetime, day_start: datetime) -> Snapshot:
+    """Flagged parcels with their open episodes, acknowledgements, notices and newest checkpoint
+    texts; episodes resolved in [day_start, as_of]; recent failed notices; the last report run."""
     with db.session() as s:
-        parcels = s.exec(select(Parcel).where(Parcel.flags != "").order_by(col(Parcel.id))).all()
+        parcels = s.exec(select(*PARCEL_COLUMNS).where(Parcel.flags != "").order_by(col(Parcel.id))).all()
         rows = {p.id: ParcelRows(p) for p in parcels}
-        # a subquery, not a list of ids: databases cap bound parameters (SQLite 32766)
-        ids = select(Parcel.id).where(Parcel.flags != "")
-        if rows:
-            for e in s.exec(select(FlagEvent).where(col(FlagEvent.parcel_id).in_(ids), col(FlagEvent.cleared_at).is_(None))
+        texts: dict[int, list[str]] = defaultdict(list)
+        for ids in _chunks(list(rows)):
+            for e in s.exec(select(FlagEvent.parcel_id, FlagEvent.flag, FlagEvent.code, FlagEvent.reason,
+                                   FlagEvent.raised_at, FlagEvent.level)
+                            .where(col(FlagEvent.parcel_id).in_(ids), col(FlagEvent.cleared_at).is_(None))
                             .order_by(col(FlagEvent.raised_at), col(FlagEvent.id))):
-                if e.parcel_id in rows:  # a poll may flag a parcel between these reads
-                    rows[e.parcel_id].open_events[e.flag] = e
-            for a in s.exec(select(Acknowledgement).where(col(Acknowledgement.parcel_id).in_(ids),
-                                                          Acknowledgement.created_at <= as_of)
+                rows[e.parcel_id].open_events[e.flag] = e
+            for a in s.exec(select(Acknowledgement.parcel_id, Acknowledgement.flag, Acknowledgement.level,
+                                   Acknowledgement.note, Acknowledgement.by, Acknowledgement.created_at)
+                            .where(col(Acknowledgement.parcel_id).in_(ids), Acknowledgement.created_at <= as_of)
                             .order_by(col(Acknowledgement.created_at), col(Acknowledgement.id))):
-                if a.parcel_id in rows:
-                    rows[a.parcel_id].acks.append(a)
-            for n in s.exec(select(Notice).where(col(Notice.parcel_id).in_(ids), Notice.created_at <= as_of)
+                rows[a.parcel_id].acks.append(a)
+            for n in s.exec(select(Notice.parcel_id, Notice.kind, Notice.channel, Notice.state, Notice.sent_at,
+                                   Notice.created_at)
+                            .where(col(Notice.parcel_id).in_(ids), Notice.created_at <= as_of)
                             .order_by(col(Notice.created_at), col(Notice.id))):
-                if n.parcel_id in rows:
-                    rows[n.parcel_id].notices.append(n)
-            texts: dict[int, list[str]] = defaultdict(list)
+                rows[n.parcel_id].notices.append(n)
             for pid, text in s.exec(select(Checkpoint.parcel_id, Checkpoint.text)
                                     .where(col(Checkpoint.parcel_id).in_(ids))
                                     .order_by(col(Checkpoint.parcel_id), col(Checkpoint.time).desc())):
                 if len(texts[pid]) < CHECKPOINTS_SCANNED:
                     texts[pid].append(text)
-            for pid, found in texts.items():
-                if pid in rows:
-                    rows[pid].checkpoint_texts = found
+        for pid, found in texts.items():
+            rows[pid].checkpoint_texts = found
         resolved = [
             (e, p)
             for e, p in s.exec(
@@ -111,33 +129,72 @@ def _failed_notices(s: Session, as_of: datetime) -> list[tuple[Notice, Parcel, d
     return [(n, p, utc(reached[n.parcel_id]) if reached.get(n.parcel_id) else None) for n, p in found]
 
 
-def load_scorecard_rows(db: Database, *, since: datetime, until: datetime) -> tuple[list[ScoreParcel], list[PollRow]]:
-    """Parcels shipped in [since, until] with the flags they ever had, and poll_log rows of the period.
+def _hours_between(later: Any, earlier: Any, dialect: str) -> Any:
+    """SQL for the hours between two stored (naive UTC) timestamps: computed by the database,
+    so a month of deliveries comes back as numbers, not as pairs of datetimes to convert."""
+    if dialect == "sqlite":
+        return (func.julianday(later) - func.julianday(earlier)) * 24.0
+    return func.extract("epoch", later - earlier) / 3600.0  # PostgreSQL and most others
 
-    Plain column tuples, not ORM objects: the window holds every parcel of a month."""
+
+def load_scorecard_rows(db: Database, *, since: datetime, until: datetime) -> ScoreInput:
+    """The courier scorecard's numbers for parcels shipped in [since, until] and the poll log of the period.
+
+    Counted and grouped by the database; only delivered parcels' two milestone times
+    and the poll cycles where a provider's health changed come back row by row."""
     shipped = func.coalesce(Parcel.shipped_at, Parcel.created_at)
     window = (shipped >= since) & (shipped <= until)
+    by_place = (col(Parcel.courier), col(Parcel.province))
+    failing = case((col(PollLog.error).is_not(None), 1), else_=0)
+    in_period = (PollLog.started_at >= since) & (PollLog.started_at <= until)
     with db.session() as s:
-        flags: dict[int, set[str]] = defaultdict(set)
-        in_window = select(Parcel.id).where(window)
-        for pid, flag in s.exec(select(FlagEvent.parcel_id, FlagEvent.flag).distinct()
-                                .where(col(FlagEvent.parcel_id).in_(in_window))):
-            flags[pid].add(flag)
-        parcels = [
-            ScoreParcel(courier, province, collected, delivered, frozenset(flags.get(pid, ())))
-            for pid, courier, province, collected, delivered in s.exec(
-                select(Parcel.id, Parcel.courier, Parcel.province, Parcel.collected_at, Parcel.delivered_at)
-                .where(window))
+        # one pass over the month's parcels: counts per (courier, province) and the delivery times
+        counts: dict[tuple[str, str | None], list[int]] = defaultdict(lambda: [0, 0])
+        deliveries: list[Delivery] = []
+        hours = _hours_between(col(Parcel.delivered_at), col(Parcel.collected_at), db.engine.dialect.name)
+        for courier, province, delivered, h in s.exec(
+                select(Parcel.courier, Parcel.province, col(Parcel.delivered_at).is_not(None), hours).where(window)):
+            count = counts[courier, province]
+            count[0] += 1
+            if delivered:
+                count[1] += 1
+                if h is not None:
+                    deliveries.append(Delivery(courier, province, float(h)))
+        cohort = [CohortCount(courier, province, n, d) for (courier, province), (n, d) in counts.items()]
+        flags = [FlagCount(*row) for row in s.exec(
+            select(Parcel.courier, Parcel.province, FlagEvent.flag, func.count(distinct(col(Parcel.id))))
+            .join(FlagEvent, FlagEvent.parcel_id == Parcel.id)  # type: ignore[arg-type]
+            .where(window).group_by(*by_place, col(FlagEvent.flag)))]
+        last_errors = (
+            select(PollLog.provider, PollLog.error,
+                   func.row_number().over(partition_by=col(PollLog.provider),
+                                          order_by=(col(PollLog.started_at).desc(), col(PollLog.id).desc()))
+                   .label("newest"))
+            .where(in_period, col(PollLog.error).is_not(None)).subquery()
+        )
+        errors = dict(s.exec(select(last_errors.c.provider, last_errors.c.error).where(last_errors.c.newest == 1)).all())
+        providers = [
+            ProviderTotals(name, cycles, int(requests or 0), int(parcels or 0), int(failed or 0),
+                           int(failed_cycles or 0), errors.get(name))
+            for name, cycles, requests, parcels, failed, failed_cycles in s.exec(
+                select(PollLog.provider, func.count(), func.sum(PollLog.requests), func.sum(PollLog.parcels),
+                       func.sum(PollLog.failed), func.sum(failing))
+                .where(in_period).group_by(col(PollLog.provider)))
         ]
-        polls = [
-            PollRow(*row)
-            for row in s.exec(
-                select(PollLog.provider, PollLog.started_at, PollLog.requests, PollLog.parcels, PollLog.failed,
-                       PollLog.error)
-                .where(PollLog.started_at >= since, PollLog.started_at <= until)
-                .order_by(col(PollLog.provider), col(PollLog.started_at)))
+        cycles = (
+            select(PollLog.provider, PollLog.started_at, failing.label("failing"),
+                   func.lag(failing).over(partition_by=col(PollLog.provider),
+                                          order_by=(col(PollLog.started_at), col(PollLog.id))).label("before"))
+            .where(in_period).subquery()
+        )
+        transitions = [
+            PollTransition(provider, started_at, bool(failed))
+            for provider, started_at, failed in s.exec(
+                select(cycles.c.provider, cycles.c.started_at, cycles.c.failing)
+                .where(cycles.c.failing != func.coalesce(cycles.c.before, 0))
+                .order_by(cycles.c.provider, cycles.c.started_at))
         ]
-    return parcels, polls
+    return ScoreInput(cohort, flags, deliveries, providers, transitions)
 
 
 def acknowledge(

@@ -1,7 +1,8 @@
 """Courier scorecard: how each courier did for this shop over the last N days.
 
-Pure: :func:`watcher.report.data.load_scorecard_rows` reads the store, this module
-counts.  The cohort is the parcels *shipped* in the window (``shipped_at``, else
+Pure: :func:`watcher.report.data.load_scorecard_rows` reads the store — counted and
+grouped there, so a month of parcels never becomes a month of Python objects — and
+this module puts the numbers together.  The cohort is the parcels *shipped* in the window (``shipped_at``, else
 the time the parcel was added), so every rate has the same denominator:
 
 - ``parcels``: shipped in the window; ``delivered``: of those, signed for;
@@ -17,20 +18,23 @@ parcels there: a rate over three parcels tells a shop nothing.
 Provider health comes from ``poll_log`` (one row per provider per poll cycle):
 cycles, requests, parcels asked about, parcels the provider failed to answer,
 and outages — runs of consecutive cycles ending in an error — with the longest.
+The store hands over only the cycles where a provider went from working to
+failing or back (:class:`PollTransition`), not every cycle.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from watcher.redact import mask_text
 
 __all__ = [
-    "ScoreParcel", "PollRow", "CourierScore", "ProviderScore", "Scorecard", "build_scorecard", "RATE_FLAGS",
+    "ScoreInput", "CohortCount", "FlagCount", "Delivery", "ProviderTotals", "PollTransition", "CourierScore",
+    "ProviderScore", "Scorecard", "build_scorecard", "RATE_FLAGS",
 ]
 
 #: the flags whose rates the scorecard shows, in this order
@@ -38,26 +42,63 @@ RATE_FLAGS = ("stalled", "unreachable", "exception", "not_collected")
 
 
 @dataclass(frozen=True, slots=True)
-class ScoreParcel:
-    """One parcel shipped in the window (input)."""
+class CohortCount:
+    """Parcels one courier shipped to one province in the window (province None: unknown)."""
 
     courier: str
     province: str | None
-    collected_at: datetime | None
-    delivered_at: datetime | None
-    flags: frozenset[str]  # every flag it had an episode of
+    parcels: int
+    delivered: int
 
 
 @dataclass(frozen=True, slots=True)
-class PollRow:
-    """One ``poll_log`` row (input), oldest first per provider."""
+class FlagCount:
+    """How many of those parcels had at least one episode of ``flag``."""
 
+    courier: str
+    province: str | None
+    flag: str
+    parcels: int
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One delivered parcel of the cohort with both milestones: hours from collection to delivery."""
+
+    courier: str
+    province: str | None
+    hours: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderTotals:
     provider: str
-    started_at: datetime
+    cycles: int
     requests: int
     parcels: int
     failed: int
-    error: str | None
+    failed_cycles: int
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PollTransition:
+    """A cycle where ``provider`` started failing (``failing``) or worked again."""
+
+    provider: str
+    started_at: datetime
+    failing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreInput:
+    """Everything the scorecard is computed from (what the store query returns)."""
+
+    cohort: Sequence[CohortCount] = ()
+    flags: Sequence[FlagCount] = ()
+    deliveries: Sequence[Delivery] = ()
+    providers: Sequence[ProviderTotals] = ()
+    transitions: Sequence[PollTransition] = ()  # oldest first per provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,71 +136,74 @@ class Scorecard:
     providers: tuple[ProviderScore, ...]
 
 
-def _score(carrier: str, province: str | None, parcels: Sequence[ScoreParcel]) -> CourierScore:
-    hours = [
-        (p.delivered_at - p.collected_at).total_seconds() / 3600
-        for p in parcels
-        if p.delivered_at is not None and p.collected_at is not None and p.delivered_at >= p.collected_at
-    ]
-    n = len(parcels)
-    rates = {flag: round(sum(1 for p in parcels if flag in p.flags) / n, 4) if n else 0.0 for flag in RATE_FLAGS}
-    return CourierScore(
-        carrier=carrier, province=province, parcels=n,
-        delivered=sum(1 for p in parcels if p.delivered_at is not None),
-        median_delivery_hours=round(statistics.median(hours), 1) if hours else None, rates=rates,
-    )
+@dataclass
+class _Tally:
+    parcels: int = 0
+    delivered: int = 0
+    flagged: dict[str, int] = field(default_factory=dict)
+    hours: list[float] = field(default_factory=list)
+
+    def score(self, carrier: str, province: str | None, provinces: tuple[CourierScore, ...] = ()) -> CourierScore:
+        n = self.parcels
+        rates = {flag: round(self.flagged.get(flag, 0) / n, 4) if n else 0.0 for flag in RATE_FLAGS}
+        median = round(statistics.median(self.hours), 1) if self.hours else None
+        return CourierScore(carrier, province, n, self.delivered, median, rates, provinces)
 
 
-def _couriers(parcels: Iterable[ScoreParcel], min_parcels: int) -> tuple[CourierScore, ...]:
-    by_courier: dict[str, list[ScoreParcel]] = defaultdict(list)
-    for p in parcels:
-        by_courier[p.courier].append(p)
+def _couriers(data: ScoreInput, min_parcels: int) -> tuple[CourierScore, ...]:
+    whole: dict[str, _Tally] = defaultdict(_Tally)
+    regional: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
+    for c in data.cohort:
+        for tally in (whole[c.courier], *([regional[c.courier, c.province]] if c.province else [])):
+            tally.parcels += c.parcels
+            tally.delivered += c.delivered
+    for f in data.flags:
+        for tally in (whole[f.courier], *([regional[f.courier, f.province]] if f.province else [])):
+            tally.flagged[f.flag] = tally.flagged.get(f.flag, 0) + f.parcels
+    for d in data.deliveries:
+        if d.hours < 0:
+            continue  # a provider's clock gone wrong: no duration
+        whole[d.courier].hours.append(d.hours)
+        if d.province:
+            regional[d.courier, d.province].hours.append(d.hours)
     scores = []
-    for carrier, items in by_courier.items():
-        by_province: dict[str, list[ScoreParcel]] = defaultdict(list)
-        for p in items:
-            if p.province:
-                by_province[p.province].append(p)
+    for carrier, tally in whole.items():
         provinces = tuple(sorted(
-            (_score(carrier, province, rows) for province, rows in by_province.items() if len(rows) >= min_parcels),
+            (t.score(carrier, province) for (c, province), t in regional.items()
+             if c == carrier and t.parcels >= min_parcels),
             key=lambda s: (-s.parcels, s.province or ""),
         ))
-        whole = _score(carrier, None, items)
-        scores.append(CourierScore(whole.carrier, None, whole.parcels, whole.delivered, whole.median_delivery_hours,
-                                   whole.rates, provinces))
+        scores.append(tally.score(carrier, None, provinces))
     return tuple(sorted(scores, key=lambda s: (-s.parcels, s.carrier)))
 
 
-def _provider(name: str, rows: Sequence[PollRow], until: datetime) -> ProviderScore:
+def _provider(totals: ProviderTotals, transitions: Sequence[PollTransition], until: datetime) -> ProviderScore:
     outages = 0
     longest = 0.0
     started: datetime | None = None
-    for row in rows:
-        if row.error:
-            if started is None:
-                started, outages = row.started_at, outages + 1
-        elif started is not None:
-            longest = max(longest, (row.started_at - started).total_seconds() / 3600)
+    for t in transitions:
+        if t.failing and started is None:
+            started, outages = t.started_at, outages + 1
+        elif not t.failing and started is not None:
+            longest = max(longest, (t.started_at - started).total_seconds() / 3600)
             started = None
     if started is not None:  # still failing at the end of the window
         longest = max(longest, (until - started).total_seconds() / 3600)
-    errors = [row.error for row in rows if row.error]
     return ProviderScore(
-        provider=name, cycles=len(rows), requests=sum(r.requests for r in rows), parcels=sum(r.parcels for r in rows),
-        failed=sum(r.failed for r in rows), failed_cycles=len(errors), outages=outages,
-        longest_outage_hours=round(longest, 2), ongoing=started is not None, last_error=mask_text(errors[-1]) if errors else None,
+        provider=totals.provider, cycles=totals.cycles, requests=totals.requests, parcels=totals.parcels,
+        failed=totals.failed, failed_cycles=totals.failed_cycles, outages=outages,
+        longest_outage_hours=round(longest, 2), ongoing=started is not None,
+        last_error=mask_text(totals.last_error) if totals.last_error else None,
     )
 
 
-def build_scorecard(
-    parcels: Iterable[ScoreParcel], poll_rows: Iterable[PollRow], *, since: datetime, until: datetime, days: int,
-    min_parcels: int,
-) -> Scorecard:
-    by_provider: dict[str, list[PollRow]] = defaultdict(list)
-    for row in poll_rows:
-        by_provider[row.provider].append(row)
+def build_scorecard(data: ScoreInput, *, since: datetime, until: datetime, days: int, min_parcels: int) -> Scorecard:
+    by_provider: dict[str, list[PollTransition]] = defaultdict(list)
+    for t in data.transitions:
+        by_provider[t.provider].append(t)
     providers = tuple(
-        _provider(name, sorted(rows, key=lambda r: r.started_at), until) for name, rows in sorted(by_provider.items())
+        _provider(totals, sorted(by_provider.get(totals.provider, ()), key=lambda t: t.started_at), until)
+        for totals in sorted(data.providers, key=lambda p: p.provider)
     )
     return Scorecard(since=since, until=until, days=days, min_parcels=min_parcels,
-                     couriers=_couriers(parcels, min_parcels), providers=providers)
+                     couriers=_couriers(data, min_parcels), providers=providers)

@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from watcher.store.types import UTCDateTime
 
-__all__ = ["Parcel", "Checkpoint", "PollLog", "FlagEvent", "Notice", "OptOut", "ChatPresence", "Acknowledgement", "ReportRun", "FLAG_SEP", "NOTICE_STATES"]
+__all__ = ["Parcel", "Checkpoint", "PollLog", "FlagEvent", "Notice", "OptOut", "ChatPresence", "Acknowledgement", "ReportRun", "FLAG_SEP", "NOTICE_STATES", "split_flags"]
 
 #: flags are stored as ",stalled,unreachable," so that one LIKE finds a flag portably
 FLAG_SEP = ","
@@ -69,7 +69,12 @@ class Parcel(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_column=_ts())
 
     def flag_list(self) -> list[str]:
-        return [f for f in self.flags.split(FLAG_SEP) if f]
+        return split_flags(self.flags)
+
+
+def split_flags(value: str | None) -> list[str]:
+    """The flag names of a stored ``flags`` value (``",stalled,"`` → ``["stalled"]``)."""
+    return [f for f in (value or "").split(FLAG_SEP) if f]
 
 
 class Checkpoint(SQLModel, table=True):
