@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, distinct, func
+from sqlalchemy import case, distinct, extract, func
 from sqlmodel import Session, col, select
 
 from watcher.clock import utc
@@ -134,7 +134,7 @@ def _hours_between(later: Any, earlier: Any, dialect: str) -> Any:
     so a month of deliveries comes back as numbers, not as pairs of datetimes to convert."""
     if dialect == "sqlite":
         return (func.julianday(later) - func.julianday(earlier)) * 24.0
-    return func.extract("epoch", later - earlier) / 3600.0  # PostgreSQL and most others
+    return extract("epoch", later - earlier) / 3600.0  # PostgreSQL and most others
 
 
 def load_scorecard_rows(db: Database, *, since: datetime, until: datetime) -> ScoreInput:
