@@ -63,3 +63,15 @@ def raise_again(db: Database, parcel_id: int, name: str, code: str, at: datetime
         p.flags = "," + ",".join(sorted({*p.flag_list(), name})) + ","
         s.add(FlagEvent(parcel_id=parcel_id, flag=name, code=code, reason="again", since=at, raised_at=at, level=1))
         s.add(p)
+
+
+def add_sample(db: Database) -> None:
+    """Three flagged parcels raised a day before NOW: a stall with a holiday extension and a failed
+    notice, a parcel both stalled and refused (outlet landline in its text), an out-of-area parcel."""
+    y = NOW - timedelta(days=1)
+    add_parcel(db, "ZT1", [flag("stalled", "transit_stall", extended=24, extended_by=("holiday",))], raised_at=y,
+               notices=("failed",))
+    add_parcel(db, "ZT2", [flag("stalled", "transit_stall"), flag("exception", "refused", hours=None)], raised_at=y,
+               texts=("网点电话0571-12345678",), name="李四", phone="13700001111")
+    add_parcel(db, "YT1", [flag("unreachable", "out_of_area", hours=None, threshold=None, level=0)], raised_at=y,
+               courier="yuantong")

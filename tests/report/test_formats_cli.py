@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.report.helpers import NOW, add_parcel, flag
+from tests.report.helpers import NOW, add_parcel, add_sample, flag
 from tests.support import make_settings
 from watcher.cli.main import main
 from watcher.report import generate, render
@@ -54,13 +54,7 @@ def check(value: object, schema: dict, path: str = "$") -> None:
 
 @pytest.fixture
 def filled(db: Database) -> Database:
-    y = NOW - timedelta(days=1)
-    add_parcel(db, "ZT1", [flag("stalled", "transit_stall", extended=24, extended_by=("holiday",))], raised_at=y,
-               notices=("failed",))
-    add_parcel(db, "ZT2", [flag("stalled", "transit_stall"), flag("exception", "refused", hours=None)], raised_at=y,
-               texts=("网点电话0571-12345678",), name="李四", phone="13700001111")
-    add_parcel(db, "YT1", [flag("unreachable", "out_of_area", hours=None, threshold=None, level=0)], raised_at=y,
-               courier="yuantong")
+    add_sample(db)
     return db
 
 
