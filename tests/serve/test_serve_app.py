@@ -194,6 +194,20 @@ def test_other_inbound_texts_opt_out_nobody(ctx, db, body) -> None:
     assert PHONE not in json.dumps(logs, ensure_ascii=False) and "13912345678" not in json.dumps(logs)
 
 
+@pytest.mark.parametrize("body", ["START", " unstop ", "Yes"])
+def test_start_after_stop_lets_the_buyer_be_messaged_again(ctx, db, body) -> None:
+    handle(ctx, twilio_request("/twilio/inbound", {"From": PHONE, "Body": "退订"}))
+    handle(ctx, twilio_request("/twilio/inbound", {"From": "whatsapp:" + PHONE, "Body": "STOP"}))
+    assert len(opt_outs(db)) == 2
+    with capture_logs() as logs:
+        r = handle(ctx, twilio_request("/twilio/inbound", {"From": PHONE, "Body": body}))
+    assert r.status == 200 and opt_outs(db) == [("whatsapp", PHONE, "inbound_stop")]  # only that channel
+    assert [e["event"] for e in logs] == ["buyer.opted_in"] and PHONE not in json.dumps(logs)
+    with capture_logs() as logs:  # again: nothing to undo, nothing logged
+        handle(ctx, twilio_request("/twilio/inbound", {"From": PHONE, "Body": body}))
+    assert logs == []
+
+
 def test_stop_words_are_the_documented_list() -> None:
     assert STOP_WORDS == {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "退订", "td", "t", "退订回t"}
 

@@ -5,7 +5,7 @@ No sockets here (see :mod:`watcher.serve.server`); tests call :func:`handle` dir
 Endpoints::
 
     POST /twilio/status    Twilio message status callback   X-Twilio-Signature, else 403
-    POST /twilio/inbound   Twilio inbound SMS (STOP/退订/TD) X-Twilio-Signature, else 403
+    POST /twilio/inbound   Twilio inbound SMS (STOP/退订/TD; START/UNSTOP/YES) X-Twilio-Signature, else 403
     POST /chat/presence    chat bridge presence, JSON       X-Parcelwatch-Timestamp/-Signature, else 401
     GET  /healthz          {"status":"ok","database":"ok"}  503 when the database does not answer
     GET  /metrics          Prometheus text format
@@ -57,6 +57,7 @@ __all__ = [
     "healthz",
     "metrics",
     "STOP_WORDS",
+    "START_WORDS",
     "MAX_BODY",
 ]
 
@@ -67,6 +68,9 @@ log = structlog.get_logger("parcelwatch.serve")
 STOP_WORDS = frozenset(
     w.casefold() for w in ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "退订", "TD", "T", "退订回T")
 )
+#: inbound SMS bodies that undo an opt-out: Twilio's standard opt-in keywords (Twilio itself
+#: unblocks the number on these, so we may message the buyer again)
+START_WORDS = frozenset(w.casefold() for w in ("START", "UNSTOP", "YES"))
 #: request bodies larger than this are refused (413); callbacks are a few hundred bytes
 MAX_BODY = 64 * 1024
 #: Twilio error code: the recipient replied STOP; we must not message them again
@@ -209,6 +213,14 @@ def _record_opt_out(ctx: ServeContext, channel: str, address: str, source: str) 
     log.info("buyer.opted_out", channel=channel, address=mask_phone(address), source=source)
 
 
+def _remove_opt_out(ctx: ServeContext, channel: str, address: str) -> None:
+    O = OptOut.__table__
+    with ctx.db.engine.begin() as conn:
+        removed = conn.execute(O.delete().where(O.c.channel == channel, O.c.address == address)).rowcount
+    if removed:
+        log.info("buyer.opted_in", channel=channel, address=mask_phone(address), source="inbound_start")
+
+
 def twilio_status(ctx: ServeContext, request: Request) -> Response:
     form = _form(request)
     if not _twilio_valid(ctx, request, form):
@@ -256,9 +268,13 @@ def twilio_inbound(ctx: ServeContext, request: Request) -> Response:
         return _error(403, "invalid Twilio signature")
     sender = form.first("From")
     body = form.first("Body")
-    if sender and body.strip().casefold() in STOP_WORDS:
+    word = body.strip().casefold()
+    if sender and word in STOP_WORDS:
         channel, address = _sms_address(sender)
         _record_opt_out(ctx, channel, address, "inbound_stop")
+    elif sender and word in START_WORDS:
+        channel, address = _sms_address(sender)
+        _remove_opt_out(ctx, channel, address)
     else:  # the text is the buyer's; never logged
         log.info("twilio.inbound_ignored", sender=mask_phone(_sms_address(sender)[1]), length=len(body))
     return _twiml()
