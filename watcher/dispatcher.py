@@ -19,6 +19,9 @@ One pass (:meth:`Dispatcher.run_once`):
 4. Retryable errors go back to the queue with backoff until
    ``notices.max_attempts``; permanent ones try the next channel; a buyer no
    channel reaches is ``failed`` with "call the buyer" for the nightly report.
+   A channel that accepted a notice and reported it undelivered later (a status
+   callback; see :func:`watcher.store.outbox.fall_back_after_late_failure`) is
+   skipped when the notice comes round again.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from watcher.rules import Flag, Verdict
 from watcher.settings import Settings
 from watcher.store.db import Database
 from watcher.store.models import ChatPresence, Notice, OptOut, Parcel
+from watcher.store.outbox import skipped_channels
 from watcher.store.polling import insert_ignoring_duplicates
 
 __all__ = ["Dispatcher", "DispatchSummary", "verdict_from_json"]
@@ -185,10 +189,11 @@ class Dispatcher:
         recipient = Recipient(phone=parcel.buyer_phone, chat_id=parcel.buyer_chat_id, name=parcel.buyer_name,
                               language=parcel.language or self.settings.shop.language)
         opted_out = self._opted_out(recipient)
-        errors: list[str] = []
+        skip = set(skipped_channels(notice.skip_channels))  # they accepted it earlier and did not deliver it
+        errors: list[str] = [f"{name}: not delivered" for name in self.settings.notices.channels if name in skip]
         for name in self.settings.notices.channels:
             channel = self.channels.get(name)
-            if channel is None or not channel.can_reach(recipient):
+            if channel is None or name in skip or not channel.can_reach(recipient):
                 continue
             address = channel.address(recipient)
             if (name, address) in opted_out:

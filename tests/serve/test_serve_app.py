@@ -30,14 +30,14 @@ def ctx(db, clock) -> ServeContext:
     return ServeContext(settings, db, clock)
 
 
-def add_notice(db, sid: str = "SM1", state: str = "sent") -> int:
+def add_notice(db, sid: str = "SM1", state: str = "sent", channel: str = "sms", number: str = "75300000000001") -> int:
     with Session(db.engine) as s:
-        parcel = Parcel(courier="zhongtong", tracking_number="75300000000001", buyer_phone=PHONE,
+        parcel = Parcel(courier="zhongtong", tracking_number=number, buyer_phone=PHONE,
                         created_at=T0, updated_at=T0, status="in_transit", flags=",stalled,")
         s.add(parcel)
         s.flush()
         notice = Notice(parcel_id=parcel.id, kind="dispatch", idempotency_key=f"k-{sid}", state=state,
-                        channel="sms", created_at=T0, not_before=T0, sent_at=T0, provider_message_id=sid)
+                        channel=channel, created_at=T0, not_before=T0, sent_at=T0, provider_message_id=sid)
         s.add(notice)
         s.commit()
         return notice.id
@@ -107,6 +107,27 @@ def test_undelivered_marks_failed_with_error_code(ctx, db) -> None:
     n = notice(db, nid)
     assert n.state == "failed" and n.error == "twilio 30006"
     assert opt_outs(db) == []
+
+
+def test_whatsapp_undelivered_later_goes_back_to_the_queue_for_sms(db, clock) -> None:
+    """WhatsApp accepted the message, then reported 63016 (outside the 24-hour window): the
+    notice is queued again for the channels after WhatsApp, never WhatsApp again."""
+    ctx = ServeContext(make_settings(twilio={"auth_token": TOKEN}, serve={"public_url": PUBLIC},
+                                     notices={"channels": ["whatsapp", "sms"]}), db, clock)
+    nid = add_notice(db, sid="SMwa", channel="whatsapp")
+    with capture_logs() as logs:
+        r = handle(ctx, status("SMwa", "failed", "63016", to="whatsapp:" + PHONE))
+    assert r.json() == {"status": "requeued"}
+    n = notice(db, nid)
+    assert (n.state, n.skip_channels, n.provider_message_id, n.not_before) == ("queued", "whatsapp", None, clock.now())
+    assert n.error == "whatsapp: twilio 63016 after it was accepted; trying sms"
+    assert [e for e in logs if e["event"] == "notice.fallback"][0]["next_channel"] == "sms"
+    # a second report for the same message finds nothing to move
+    assert handle(ctx, status("SMwa", "undelivered", "63016", to="whatsapp:" + PHONE)).json() == {"status": "unknown"}
+    # SMS was the last channel: when it fails too, the notice stays failed (the buyer goes on the report)
+    sms = add_notice(db, sid="SMsms", channel="sms", number="75300000000002")
+    assert handle(ctx, status("SMsms", "undelivered", "30003")).json() == {"status": "applied"}
+    assert notice(db, sms).state == "failed"
 
 
 def test_twilio_queued_or_sending_never_moves_a_notice_back(ctx, db) -> None:

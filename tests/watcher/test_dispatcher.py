@@ -75,7 +75,7 @@ def notices(db: Database) -> list[Notice]:
         return list(s.exec(select(Notice).order_by(Notice.id)).all())
 
 
-def dispatch(db: Database, clock: ManualClock, channels: dict[str, Channel], **notices_settings: object):
+def dispatch(db: Database, clock: ManualClock, channels: dict[str, Channel], /, **notices_settings: object):
     settings = make_settings(shop={"name": "小鲸鱼旗舰店", "sms_signature": "小鲸鱼"}, notices=notices_settings)
     return asyncio.run(Dispatcher(db, settings, channels, clock=clock, owner="t").run_once())
 
@@ -241,3 +241,31 @@ def test_shop_templates_override_the_built_ins(db: Database, clock: ManualClock,
     dispatch(db, clock, {"sms": sms}, templates_dir=str(tmp_path / "templates"))
     [(_, message)] = sms.sent
     assert message.body.startswith("【小鲸鱼】中通快递已发货，单号ZT1")
+
+
+class WhatsAppRecorder(Recorder):
+    name = "whatsapp"
+    kind = "sms"
+
+
+def test_a_channel_that_did_not_deliver_is_skipped_next_time(db: Database, clock: ManualClock) -> None:
+    add(db)
+    with db.session() as s:
+        n = s.exec(select(Notice)).one()
+        n.skip_channels = "whatsapp"
+        s.add(n)
+    wa, sms = WhatsAppRecorder(), Recorder()
+    dispatch(db, clock, {"whatsapp": wa, "sms": sms}, channels=["whatsapp", "sms"])
+    (n,) = notices(db)
+    assert wa.sent == [] and len(sms.sent) == 1 and (n.state, n.channel) == ("sent", "sms")
+
+
+def test_when_every_channel_left_is_skipped_the_buyer_is_to_be_called(db: Database, clock: ManualClock) -> None:
+    add(db)
+    with db.session() as s:
+        n = s.exec(select(Notice)).one()
+        n.skip_channels = "whatsapp,sms"
+        s.add(n)
+    dispatch(db, clock, {"whatsapp": WhatsAppRecorder(), "sms": Recorder()}, channels=["whatsapp", "sms"])
+    (n,) = notices(db)
+    assert n.state == "failed" and n.error.startswith("whatsapp: not delivered; sms: not delivered")

@@ -44,6 +44,7 @@ from watcher.rules.evaluate import FLAGS
 from watcher.settings import Settings
 from watcher.store.db import Database
 from watcher.store.models import FLAG_SEP, NOTICE_STATES, ChatPresence, Notice, OptOut, Parcel
+from watcher.store.outbox import fall_back_after_late_failure
 from watcher.store.polling import insert_ignoring_duplicates
 
 __all__ = [
@@ -259,6 +260,14 @@ def twilio_status(ctx: ServeContext, request: Request) -> Response:
     if changed:
         log.info("notice.status", sid=sid, state=target, twilio_status=status, error_code=error_code or None,
                  to=mask_phone(_sms_address(to)[1]) if to else None)
+    if changed and target == "failed":
+        with ctx.db.engine.begin() as conn:
+            moved = fall_back_after_late_failure(conn, sid, ctx.settings.notices.channels, now,
+                                                 f"twilio {error_code or status}")
+        if moved:
+            log.info("notice.fallback", sid=sid, failed_channel=moved[0], next_channel=moved[1],
+                     error_code=error_code or None)
+            return _json(200, {"status": "requeued"})
     return _json(200, {"status": "applied" if changed else "unchanged"})
 
 

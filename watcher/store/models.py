@@ -168,6 +168,9 @@ class Notice(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_column=_ts())
     provider_message_id: str | None = Field(default=None, max_length=64)
     error: str | None = Field(default=None, max_length=300)
+    #: channels that accepted this notice and later reported it undelivered (comma-separated):
+    #: the dispatcher does not use them again for it
+    skip_channels: str | None = Field(default=None, max_length=100)
 
 
 class OptOut(SQLModel, table=True):
