@@ -1,14 +1,14 @@
 """The only module of the Kuaidi100 adapter that does I/O: one POST per number.
 
 Transport failures and HTTP error statuses become ``Provider*`` errors in
-:func:`carriers.http.send`; the form (with ``sign``) is never logged.
+:class:`carriers.http.FormPoster`; the form (with ``sign``) is never logged.
 """
 
 from __future__ import annotations
 
 import httpx
 
-from carriers.http import make_client, send
+from carriers.http import FormPoster
 from carriers.kuaidi100.parse import QUERY_PATH
 from carriers.kuaidi100.statuses import PROVIDER
 
@@ -25,15 +25,12 @@ class Kuaidi100Client:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         timeout = httpx.Timeout(timeout_seconds, connect=min(5.0, timeout_seconds))
-        self._http = make_client(
-            base_url.rstrip("/"), transport=transport, timeout=timeout, max_connections=max_connections
-        )
+        self._http = FormPoster(base_url.rstrip("/") + QUERY_PATH, transport=transport, timeout=timeout,
+                                max_connections=max_connections)
 
     async def query(self, form: dict[str, str]) -> bytes:
         """POST the signed form to ``/poll/query.do``; the raw body of a 2xx reply."""
-        request = self._http.build_request("POST", QUERY_PATH, data=form)
-        response = await send(self._http, request, provider=PROVIDER)
-        return response.content
+        return await self._http.post(form, provider=PROVIDER)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -74,6 +74,10 @@ def test_exact_request() -> None:
     assert request.method == "POST"
     assert str(request.url) == "https://k100.test/poll/query.do"
     assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert request.headers["user-agent"] == "parcelwatch" and request.headers["host"] == "k100.test"
+    assert int(request.headers["content-length"]) == len(request.content)
+    # every request carries its timeouts (the transport enforces them)
+    assert request.extensions["timeout"] == {"connect": 5.0, "read": 10.0, "write": 10.0, "pool": 10.0}
     form = form_of(request)
     param = '{"com":"zhongtong","num":"75301234567890","phone":"5678","resultv2":"4","show":"0","order":"desc"}'
     assert form == {

@@ -113,3 +113,19 @@ def test_fake_as_a_process(tmp_path: Path) -> None:
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert out == ""  # exactly one line was printed
+
+
+def test_a_provider_that_never_answers_times_out_as_transient() -> None:
+    """Real sockets: the listener accepts and stays silent; the request's own read timeout ends it."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+
+        async def go() -> None:
+            settings = {"customer": "c", "key": "k", "base_url": f"http://127.0.0.1:{port}", "timeout_seconds": 0.3}
+            async with Kuaidi100Carrier(settings) as carrier:
+                await carrier.track([ZTO])
+
+        with pytest.raises(ProviderTransient, match=r"kuaidi100: timed out \(ReadTimeout\)"):
+            asyncio.run(go())
