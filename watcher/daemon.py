@@ -28,6 +28,7 @@ from watcher.followups import plan_daily_follow_ups
 from watcher.errors import ConfigError
 from watcher.poller import Poller, build_adapter
 from watcher.report.nightly import build_notifier, missed_today, run_nightly
+from watcher.store.retention import purge_personal_data
 
 __all__ = ["Worker", "run_daemon"]
 
@@ -38,6 +39,8 @@ SHUTDOWN_GRACE = 20.0
 MISFIRE_GRACE = 30
 #: a nightly report an hour late is still worth writing and sending
 REPORT_MISFIRE_GRACE = 3600
+#: shop time of the daily erasure of expired buyer data: a quiet hour
+PURGE_AT = (4, 15)
 
 
 @dataclass
@@ -114,6 +117,10 @@ class Worker:
             self.follow_up_job, CronTrigger(hour=hour, minute=minute, timezone=settings.shop.tz),
             id="follow_up", name="queue daily follow-ups",
         )
+        scheduler.add_job(
+            self.purge_job, CronTrigger(hour=PURGE_AT[0], minute=PURGE_AT[1], timezone=settings.shop.tz),
+            id="purge", name="erase expired buyer data", misfire_grace_time=REPORT_MISFIRE_GRACE,
+        )
         hour, minute = (int(x) for x in settings.report.at.split(":"))
         catch_up = {"next_run_time": self.app.clock.now()} if missed_today(self.app.db, settings, self.app.clock.now()) else {}
         scheduler.add_job(
@@ -121,6 +128,21 @@ class Worker:
             id="report", name="nightly stall report", misfire_grace_time=REPORT_MISFIRE_GRACE, **catch_up,
         )
         return scheduler
+
+    async def purge_job(self) -> None:
+        """Daily: buyer data of parcels finished more than database.retention_days ago is erased."""
+        days = self.app.settings.database.retention_days
+        if self.stopping.is_set() or days <= 0:
+            return
+        try:
+            result = await asyncio.to_thread(purge_personal_data, self.app.db, now=self.app.clock.now(),
+                                             retention_days=days)
+        except Exception:
+            self.errors += 1
+            log.exception("privacy.purge_failed")
+            return
+        if result.parcels or result.notices:
+            log.info("privacy.purged", parcels=result.parcels, notices=result.notices, retention_days=days)
 
     async def report_job(self) -> None:
         """Nightly: dated files in report.output_dir, summary to report.notify (in a thread: apprise blocks)."""

@@ -82,6 +82,9 @@ class ShopSettings(_Section):
 
 class DatabaseSettings(_Section):
     url: str = "sqlite:///parcelwatch.db"
+    #: days after a parcel is delivered or returned that its buyer's name, phone, chat id,
+    #: address and notice texts are kept (watcher.store.retention); 0 keeps them forever
+    retention_days: int = Field(default=90, ge=0)
 
 
 class TrackingSettings(_Section):

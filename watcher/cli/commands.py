@@ -368,10 +368,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     from watcher.store.db import Database
 
+    if args.db_verb == "purge":
+        return _purge(args)
     settings = load_settings(args.config)
     db = Database(settings.database.url)
     before, after = db.upgrade()
     print(f"database {db.safe_url}: {before or 'empty'} -> {after}" if before != after else f"database {db.safe_url}: up to date ({after})")
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from watcher.store.retention import purge_personal_data
+
+    app = _app(args)
+    days = app.settings.database.retention_days
+    result = purge_personal_data(app.db, now=app.clock.now(), retention_days=days)
+    if days <= 0:
+        print("database.retention_days is 0: buyer data is kept forever, nothing erased", file=sys.stderr)
+    else:
+        print(f"erased buyer data of {result.parcels} parcels and {result.notices} notice texts "
+              f"(finished before {result.before:%Y-%m-%d}, {days} days ago)", file=sys.stderr)
     return 0
 
 

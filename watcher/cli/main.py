@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_verbs = p.add_subparsers(dest="db_verb", metavar="ACTION", parser_class=_Parser)
     db_verbs.required = True
     db_verbs.add_parser("upgrade", help="apply pending schema migrations")
+    db_verbs.add_parser("purge", help="erase buyer data of parcels finished more than database.retention_days ago")
     return parser
 
 
