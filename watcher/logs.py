@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from watcher.redact import SECRET_KEYS, mask_text
+from watcher.redact import SECRET_KEYS, mask_name, mask_text
 
 __all__ = ["configure_logging", "redact_processor", "MaskingFilter"]
 
@@ -28,7 +28,7 @@ def _redact_value(key: str, value: Any) -> Any:
         return "****"
     if isinstance(value, str):
         if key in _PERSONAL_KEYS and key.endswith("name"):
-            return value[:1] + "*" * (len(value) - 1)
+            return mask_name(value)
         return mask_text(value)
     if isinstance(value, dict):
         return {k: _redact_value(str(k), v) for k, v in value.items()}

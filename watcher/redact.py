@@ -32,11 +32,12 @@ def mask_phone(phone: str | None) -> str:
 
 
 def mask_name(name: str | None) -> str:
-    """``张三丰`` → ``张**``; ``Alice`` → ``A****``."""
+    """``张三丰`` → ``张*``; ``Alice`` → ``A*``: the first character and one star, so the
+    length of the name does not show either."""
     if not name:
         return ""
     name = name.strip()
-    return name[0] + "*" * (len(name) - 1)
+    return name[0] + "*" if len(name) > 1 else "*"
 
 
 def mask_text(text: str) -> str:

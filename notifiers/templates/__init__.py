@@ -80,7 +80,7 @@ class NoticeContext:
     tracking_number: str
     city: str = ""  # the buyer's city, e.g. 乌鲁木齐市
     last_checkpoint: str = ""  # latest checkpoint text (templates clip it)
-    buyer_name: str | None = None  # masked/shortened (张**), or None
+    buyer_name: str | None = None  # shortened (张*), or None
     contact: str = ""  # how to reach the shop (phone, 旺旺 name…), may be empty
     language: str = DEFAULT_LANGUAGE
 

@@ -42,9 +42,21 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    """Sets ``closed`` once it has really closed a connection (the hang-up is on the wire)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.closed = threading.Event()
+
+    def shutdown_request(self, request: object) -> None:
+        super().shutdown_request(request)  # type: ignore[arg-type]
+        self.closed.set()
+
+
 @contextmanager
-def server(tls: ssl.SSLContext | None = None) -> Iterator[ThreadingHTTPServer]:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+def server(tls: ssl.SSLContext | None = None) -> Iterator[_Server]:
+    srv = _Server(("127.0.0.1", 0), _Handler)
     srv.daemon_threads = True
     srv.connections = set()  # type: ignore[attr-defined]
     if tls is not None:
@@ -74,16 +86,20 @@ def test_plain_requests_reuse_one_keep_alive_connection() -> None:
 
 
 def test_server_hanging_up_between_requests_is_survived() -> None:
-    async def go(port: int) -> list[int]:
-        async with make_client(f"http://127.0.0.1:{port}") as client:
+    async def go(srv: _Server) -> list[int]:
+        async with make_client(f"http://127.0.0.1:{srv.server_port}") as client:
             codes = []
             for path in ("/close", "/a", "/drop", "/b", "/c"):
                 codes.append((await client.get(path)).status_code)
-                await asyncio.sleep(0)  # let the loop see the hang-up, as it would between polls
+                if path in ("/close", "/drop"):
+                    # between polls the hang-up has long arrived: wait until it is on the wire,
+                    # then the pool must notice the dead connection and open a new one
+                    assert await asyncio.to_thread(srv.closed.wait, 5)
+                    srv.closed.clear()
             return codes
 
     with server() as srv:
-        assert run(go(srv.server_port)) == [200] * 5
+        assert run(go(srv)) == [200] * 5
         assert len(srv.connections) >= 3  # type: ignore[attr-defined]
 
 

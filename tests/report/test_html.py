@@ -164,7 +164,7 @@ def test_entry_fields(report) -> None:
     page = parse(render(report, "html"))
     card = page.find("article", data_tracking_number="ZT1", data_flag="stalled")[0]
     text = page.text(card)
-    for part in ("zhongtong", "O-ZT1", "杭州市", "+86139****5678", "张**", "transit", "派件员", "80 h",
+    for part in ("zhongtong", "O-ZT1", "杭州市", "+86139****5678", "张*", "transit", "派件员", "80 h",
                  "threshold 72 h", "+24 h: holiday", "level 1", "delayed sms failed", "phone the buyer"):
         assert part in text, part
 

@@ -16,7 +16,7 @@ def test_mask_helpers() -> None:
     assert mask_phone("+8613912345678") == "+86139****5678"
     assert mask_phone("") == ""
     assert mask_phone("1380000") == "13***00"
-    assert mask_name("张三丰") == "张**"
+    assert mask_name("张三丰") == "张*" and mask_name("张") == "*" and mask_name(" Alice ") == "A*"
     assert mask_text("派件员 电话：13812345678，备用 +86 139 1234 5678") == "派件员 电话：138****5678，备用 +86 139****5678"
     assert "5550123" not in mask_text("call +14155550123 now")
 

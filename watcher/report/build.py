@@ -2,7 +2,7 @@
 
 Pure: the clock and the store are read by :mod:`watcher.report.data`.  Every
 personal field is masked here, once, so no renderer can leak one: buyer phone
-(``139****5678``), buyer name (``张**``), phone numbers inside checkpoint texts and
+(``139****5678``), buyer name (``张*``), phone numbers inside checkpoint texts and
 reasons.  Courier/outlet numbers of the call list stay whole when
 ``report.unmask_call_list`` is true (the default): ops staff must be able to dial them.
 
