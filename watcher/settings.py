@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -226,6 +226,9 @@ class ServeSettings(_Section):
 
 class ReportSettings(_Section):
     at: str = "21:30"
+    #: the words of the text and HTML report and of the ops-chat summary: "en" or "zh-CN"
+    #: (JSON and CSV keep their English keys)
+    language: Literal["en", "zh-CN"] = "en"
     output_dir: str = "reports"
     #: apprise URLs (ops chat, mailbox); they carry tokens, so they are secrets
     notify: list[SecretStr] = Field(default_factory=list)

@@ -49,4 +49,5 @@ def generate(db: Database, settings: Settings, *, now: datetime, day: date | Non
                                 days=days, min_parcels=settings.report.scorecard_min_parcels)
     return build_report(snapshot, shop=settings.shop.name, timezone=settings.shop.timezone,
                         unmask_call_list=settings.report.unmask_call_list,
-                        unmask_buyer_phones=settings.report.unmask_buyer_phones, scorecard=scorecard)
+                        unmask_buyer_phones=settings.report.unmask_buyer_phones, scorecard=scorecard,
+                        language=settings.report.language)

@@ -31,6 +31,7 @@ from watcher.clock import utc
 from watcher.redact import mask_name, mask_phone, mask_text
 from watcher.report.calls import CallNumber, call_list, mask_numbers
 from watcher.report.data import ParcelRows, Snapshot
+from watcher.report.labels import action
 from watcher.report.scorecard import Scorecard
 from watcher.store.models import split_flags
 
@@ -41,13 +42,8 @@ __all__ = [
 
 SECTIONS = ("new", "open", "in_hand")
 FLAG_ORDER = ("stalled", "unreachable", "exception", "not_collected")
-#: next actions, in the order a person should try them
-ACTIONS = {
-    "claim": "open a claim with the courier (probably lost)",
-    "reship": "re-ship by another courier (area not served)",
-    "call_outlet": "call the courier's outlet",
-    "call_buyer": "phone the buyer (no notice got through)",
-}
+#: next actions, in the order a person should try them (English words; see watcher.report.labels)
+ACTIONS = {code: action(code) for code in ("claim", "reship", "call_outlet", "call_buyer")}
 _REACHED = {"sent", "delivered"}
 
 
@@ -151,6 +147,7 @@ class Report:
     buyers_to_phone: tuple[BuyerCall, ...] = ()
     scorecard: Scorecard | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    language: str = "en"  # of the words people read (text, HTML, chat): report.language
 
     def section(self, name: str) -> list[Entry]:
         return [e for e in self.entries if e.section == name]
@@ -287,7 +284,8 @@ def _buyer_calls(snap: Snapshot, unmask_phones: bool) -> tuple[BuyerCall, ...]:
 
 
 def build_report(snap: Snapshot, *, shop: str, timezone: str, unmask_call_list: bool = True,
-                 unmask_buyer_phones: bool = False, scorecard: Scorecard | None = None) -> Report:
+                 unmask_buyer_phones: bool = False, scorecard: Scorecard | None = None,
+                 language: str = "en") -> Report:
     entries: list[Entry] = []
     for rows in snap.flagged:
         details, stage = _verdict_flags(rows)
@@ -325,4 +323,5 @@ def build_report(snap: Snapshot, *, shop: str, timezone: str, unmask_call_list: 
     }
     return Report(shop=shop, as_of=snap.as_of, since=snap.last_report_at, day_start=snap.day_start, timezone=timezone,
                   entries=tuple(entries), resolved=resolved, call_list=call_entries,
-                  call_list_unmasked=unmask_call_list, buyers_to_phone=buyers, scorecard=scorecard, summary=summary)
+                  call_list_unmasked=unmask_call_list, buyers_to_phone=buyers, scorecard=scorecard, summary=summary,
+                  language=language)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from watcher.report.build import ACTIONS, BuyerCall, Entry, Report
+from watcher.report.build import SECTIONS, BuyerCall, Entry, Report
+from watcher.report.labels import labels
 from watcher.report.scorecard import RATE_FLAGS, CourierScore, Scorecard
 from watcher.report.html import render_html
 
@@ -26,7 +27,6 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 BOM = "\ufeff"
-_TITLES = {"new": "New since the last report", "open": "Still open", "in_hand": "In hand (acknowledged)"}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -41,10 +41,10 @@ def _num(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def _threshold(e: Entry) -> str:
+def _threshold(e: Entry, L: Mapping[str, str]) -> str:
     if e.threshold_hours is None:
         return ""
-    extra = f" incl. +{e.extended_hours:g} h {'/'.join(e.extended_by)}" if e.extended_by else ""
+    extra = f" {L['incl']} +{e.extended_hours:g} h {'/'.join(e.extended_by)}" if e.extended_by else ""
     return f"{e.threshold_hours:g} h{extra}"
 
 
@@ -180,65 +180,68 @@ def render_csv(report: Report) -> str:
     return out.getvalue()
 
 
-def _entry_lines(e: Entry, tz: ZoneInfo) -> list[str]:
-    level = f" level {e.level}" if e.level else ""
+def _entry_lines(e: Entry, tz: ZoneInfo, L: Mapping[str, str]) -> list[str]:
+    level = " " + L["level"].format(level=e.level) if e.level else ""
     buyer = " ".join(x for x in (e.city or "", e.buyer_name, e.buyer_phone) if x)
     lines = [
-        f"  - {e.tracking_number}  order {e.order_id or '-'}  buyer {buyer or '-'}  [{e.code}{level}]",
-        f"    stage {e.stage or e.status}; last scan {_local(e.last_checkpoint_at, tz) or '-'} "
+        f"  - {e.tracking_number}  {L['order']} {e.order_id or '-'}  {L['buyer']} {buyer or '-'}  [{e.code}{level}]",
+        f"    {L['stage']} {e.stage or e.status}; {L['last_scan']} {_local(e.last_checkpoint_at, tz) or '-'} "
         f"{e.last_checkpoint_location} {e.last_checkpoint_text}".rstrip(),
     ]
     if e.hours_since_update is not None or e.threshold_hours is not None:
-        lines.append(f"    {_num(e.hours_since_update) or '?'} h without movement"
-                     + (f" (threshold {_threshold(e)})" if e.threshold_hours is not None else ""))
+        lines.append("    " + L["hours_still"].format(hours=_num(e.hours_since_update) or "?")
+                     + (f" ({L['threshold']} {_threshold(e, L)})" if e.threshold_hours is not None else ""))
     if e.reason:
-        lines.append(f"    why: {e.reason}")
+        lines.append(f"    {L['why']}: {e.reason}")
     if e.notices:
-        lines.append("    notices: " + "; ".join(f"{n.kind} {n.channel or '-'} {n.state} {_local(n.at, tz)}"
-                                                for n in e.notices))
+        lines.append(f"    {L['notices']}: " + "; ".join(f"{n.kind} {n.channel or '-'} {n.state} {_local(n.at, tz)}"
+                                                      for n in e.notices))
     for a in e.acknowledgements:
-        lines.append(f"    ack {_local(a.at, tz)}{' by ' + a.by if a.by else ''}: {a.note}"
-                     + ("" if a.current else " (earlier episode)"))
-    lines.append("    next: " + "; ".join(ACTIONS.get(a, a) for a in e.next_actions)
+        lines.append(f"    {L['acknowledged']} {_local(a.at, tz)}{' ' + L['ack_by'].format(by=a.by) if a.by else ''}: "
+                     f"{a.note}" + ("" if a.current else f" ({L['earlier_episode']})"))
+    lines.append(f"    {L['next']}: " + "; ".join(L.get(f"action.{a}", a) for a in e.next_actions)
                  + (f" — {', '.join(c.number for c in e.call_numbers)}" if e.call_numbers else ""))
     return lines
 
 
 def render_text(report: Report) -> str:
     tz = ZoneInfo(report.timezone)
+    L = labels(report.language)
     s = report.summary
     lines = [
-        f"{report.shop} — stall report {_local(report.as_of, tz)} ({report.timezone})",
-        f"since the last report: {_local(report.since, tz) or 'none before'}",
+        f"{L['title'].format(shop=report.shop)} {_local(report.as_of, tz)} ({report.timezone})",
+        f"{L['since_last']}: {_local(report.since, tz) or L['none_before']}",
         "",
-        f"flagged parcels: {s['flagged_parcels']}  new: {s['new']}  still open: {s['open']}  "
-        f"in hand: {s['in_hand']}  resolved today: {s['resolved_today']}",
-        f"probable losses: {s['probable_losses']}  buyers not reached: {s['buyer_unreached']}",
-        "by flag: " + (", ".join(f"{k} {v}" for k, v in s["by_flag"].items()) or "-"),
-        "by carrier: " + (", ".join(f"{k} {v}" for k, v in s["by_carrier"].items()) or "-"),
+        f"{L['flagged']}: {s['flagged_parcels']}  {L['new']}: {s['new']}  {L['open']}: {s['open']}  "
+        f"{L['in_hand']}: {s['in_hand']}  {L['resolved_today']}: {s['resolved_today']}",
+        f"{L['probable_losses']}: {s['probable_losses']}  {L['buyer_unreached']}: {s['buyer_unreached']}  "
+        f"{L['buyers_to_phone']}: {s['buyers_to_phone']}",
+        f"{L['by_flag']}: " + (", ".join(f"{k} {v}" for k, v in s["by_flag"].items()) or "-"),
+        f"{L['by_carrier']}: " + (", ".join(f"{k} {v}" for k, v in s["by_carrier"].items()) or "-"),
     ]
-    for name, title in _TITLES.items():
+    for name in SECTIONS:
         entries = report.section(name)
-        lines += ["", f"== {title} ({len(entries)}) =="]
+        lines += ["", f"== {L['section.' + name]} ({len(entries)}) =="]
         for flag, carrier, items in report.grouped(entries):
             lines.append(f"{flag} · {carrier} ({len(items)})")
             for e in items:
-                lines += _entry_lines(e, tz)
-    lines += ["", f"== Resolved today ({len(report.resolved)}) =="]
+                lines += _entry_lines(e, tz, L)
+    lines += ["", f"== {L['section.resolved']} ({len(report.resolved)}) =="]
     for r in report.resolved:
-        lines.append(f"  - {r.tracking_number} {r.carrier} {r.flag} ({r.code}) cleared {_local(r.resolved_at, tz)}"
-                     f", now {r.status}")
+        lines.append(f"  - {r.tracking_number} {r.carrier} {r.flag} ({r.code}) {L['cleared']} "
+                     f"{_local(r.resolved_at, tz)}, {L['now_status'].format(status=r.status)}")
     if report.call_list:
-        lines += ["", f"== Call list ({len(report.call_list)}) =="]
+        lines += ["", f"== {L['section.calls']} ({len(report.call_list)}) =="]
         for c in report.call_list:
             lines.append(f"  {c.number}  {c.kind}  {c.context or '-'}  ({', '.join(c.tracking_numbers)})")
-    lines += ["", f"== Buyers to phone: no notice got through ({len(report.buyers_to_phone)}) =="]
+    lines += ["", f"== {L['section.buyers']} ({len(report.buyers_to_phone)}) =="]
     for b in report.buyers_to_phone:
         buyer = " ".join(x for x in (b.city or "", b.buyer_name, b.buyer_phone) if x) or "-"
-        lines.append(f"  - {b.tracking_number} {b.carrier} order {b.order_id or '-'}  buyer {buyer}  "
-                     f"failed: {', '.join(b.kinds)} {_local(b.failed_at, tz)}" + (f" ({b.error})" if b.error else ""))
+        lines.append(f"  - {b.tracking_number} {b.carrier} {L['order']} {b.order_id or '-'}  {L['buyer']} {buyer}  "
+                     f"{L['failed_notices']}: {', '.join(b.kinds)} {_local(b.failed_at, tz)}"
+                     + (f" ({b.error})" if b.error else ""))
     if report.scorecard is not None:
-        lines += [""] + scorecard_lines(report.scorecard, tz)
+        lines += [""] + scorecard_lines(report.scorecard, tz, L)
     return "\n".join(lines) + "\n"
 
 
@@ -246,30 +249,33 @@ def _pct(rate: float) -> str:
     return f"{rate * 100:.1f}%"
 
 
-def scorecard_lines(card: Scorecard, tz: ZoneInfo) -> list[str]:
-    lines = [f"== Courier scorecard: parcels shipped {_local(card.since, tz)} – {_local(card.until, tz)} "
-             f"({card.days} days) ==",
-             f"  {'courier / province':<20}{'parcels':>8}{'deliv.':>8}{'median h':>10}"
+def scorecard_lines(card: Scorecard, tz: ZoneInfo, L: Mapping[str, str] | None = None) -> list[str]:
+    L = L or labels("en")
+    lines = [f"== {L['section.scorecard']}: "
+             + L["shipped"].format(since=_local(card.since, tz), until=_local(card.until, tz), days=card.days) + " ==",
+             f"  {L['courier_province']:<20}{L['parcels']:>8}{L['delivered']:>10}{L['median_h']:>10}"
              + "".join(f"{flag:>15}" for flag in RATE_FLAGS)]
 
     def row(label: str, score: CourierScore) -> str:
         median = "-" if score.median_delivery_hours is None else f"{score.median_delivery_hours:g}"
-        return (f"  {label:<20}{score.parcels:>8}{score.delivered:>8}{median:>10}"
+        return (f"  {label:<20}{score.parcels:>8}{score.delivered:>10}{median:>10}"
                 + "".join(f"{_pct(score.rates[flag]):>15}" for flag in RATE_FLAGS))
 
     for score in card.couriers:
         lines.append(row(score.carrier, score))
         lines += [row("  " + (p.province or ""), p) for p in score.provinces]
     if not card.couriers:
-        lines.append("  no parcels shipped in the period")
-    lines += ["", f"== Tracking providers ({card.days} days) =="]
+        lines.append(f"  {L['no_parcels']}")
+    lines += ["", f"== {L['section.providers']} ({card.days} days) =="]
     for p in card.providers:
         lines.append(
-            f"  {p.provider}: {p.cycles} cycles, {p.requests} requests, {p.parcels} parcels asked, "
-            f"{p.failed} unanswered; {p.outages} outage(s), longest {p.longest_outage_hours:g} h"
-            + (", failing now" if p.ongoing else "") + (f"; last error: {p.last_error}" if p.last_error else ""))
+            "  " + L["provider_line"].format(provider=p.provider, cycles=p.cycles, requests=p.requests,
+                                             parcels=p.parcels, failed=p.failed, outages=p.outages,
+                                             longest=f"{p.longest_outage_hours:g}")
+            + (f", {L['failing_now']}" if p.ongoing else "")
+            + (f"; {L['last_error']}: {p.last_error}" if p.last_error else ""))
     if not card.providers:
-        lines.append("  no polls in the period")
+        lines.append(f"  {L['no_polls']}")
     return lines
 
 

@@ -20,20 +20,20 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from watcher.report.build import ACTIONS, Report, Resolved
+from watcher.report.build import SECTIONS, Report, Resolved
+from watcher.report.labels import labels
 from watcher.report.scorecard import RATE_FLAGS
 
-__all__ = ["render_html", "SECTION_TITLES", "LANG"]
+__all__ = ["render_html", "LANG"]
 
-#: the page language: the shop's texts (checkpoints, cities) are Chinese
+#: the page language: the shop's texts (checkpoints, cities) are Chinese, whatever language the
+#: labels are in (report.language), so browsers pick CJK fonts and break lines the Chinese way
 LANG = "zh-CN"
-SECTION_TITLES = {"new": "New since the last report", "open": "Still open", "in_hand": "In hand (acknowledged)",
-                  "resolved": "Resolved today"}
-#: summary counts, in the order shown: (summary key, label)
+#: summary counts, in the order shown: (summary key, label key in watcher.report.labels)
 COUNTS = (
-    ("flagged_parcels", "flagged"), ("new", "new"), ("open", "open"), ("in_hand", "in hand"),
-    ("resolved_today", "resolved today"), ("probable_losses", "probable losses"),
-    ("buyer_unreached", "buyers not reached"), ("buyers_to_phone", "buyers to phone"),
+    ("flagged_parcels", "flagged"), ("new", "new"), ("open", "open"), ("in_hand", "in_hand"),
+    ("resolved_today", "resolved_today"), ("probable_losses", "probable_losses"),
+    ("buyer_unreached", "buyer_unreached"), ("buyers_to_phone", "buyers_to_phone"),
 )
 
 
@@ -68,13 +68,14 @@ def render_html(report: Report) -> str:
     def local(value: datetime | None) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
+    L = labels(report.language)
     sections: list[dict[str, Any]] = []
-    for name in ("new", "open", "in_hand"):
+    for name in SECTIONS:
         entries = report.section(name)
-        sections.append({"name": name, "title": SECTION_TITLES[name], "count": len(entries),
+        sections.append({"name": name, "title": L[f"section.{name}"], "count": len(entries),
                          "groups": report.grouped(entries)})
     template = _environment().get_template("report.html.j2")
     return template.render(
-        report=report, lang=LANG, local=local, actions=ACTIONS, counts=COUNTS, sections=sections, rate_flags=RATE_FLAGS,
-        resolved_title=SECTION_TITLES["resolved"], resolved_groups=_resolved_groups(report.resolved),
+        report=report, lang=LANG, local=local, L=L, counts=COUNTS, sections=sections, rate_flags=RATE_FLAGS,
+        resolved_title=L["section.resolved"], resolved_groups=_resolved_groups(report.resolved),
     )

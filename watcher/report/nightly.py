@@ -28,9 +28,10 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from watcher.report.build import ACTIONS, Entry, Report
+from watcher.report.build import Entry, Report
 from watcher.report.data import last_run, record_run
 from watcher.report.formats import render
+from watcher.report.labels import labels
 from watcher.settings import Settings
 from watcher.store.db import Database
 
@@ -90,24 +91,25 @@ def _urgency(e: Entry) -> tuple[object, ...]:
 def summary_message(report: Report, files: dict[str, Path], link_base: str = "") -> tuple[str, str]:
     """(title, body) for the ops chat: counts, the most urgent entries, the files.  Masked like the report."""
     tz = ZoneInfo(report.timezone)
+    L = labels(report.language)
     s = report.summary
-    title = f"{report.shop} stall report {report.as_of.astimezone(tz):%Y-%m-%d %H:%M}"
+    title = L["chat_title"].format(shop=report.shop, time=f"{report.as_of.astimezone(tz):%Y-%m-%d %H:%M}")
     lines = [
-        f"flagged parcels {s['flagged_parcels']}: new {s['new']}, still open {s['open']}, in hand {s['in_hand']}; "
-        f"resolved today {s['resolved_today']}",
-        f"probable losses {s['probable_losses']} · buyers to phone {s['buyers_to_phone']}",
+        L["chat_counts"].format(flagged=s["flagged_parcels"], new=s["new"], open=s["open"], in_hand=s["in_hand"],
+                                resolved=s["resolved_today"]),
+        L["chat_alerts"].format(losses=s["probable_losses"], buyers=s["buyers_to_phone"]),
     ]
     if s["by_flag"]:
-        lines.append("by flag: " + ", ".join(f"{k} {v}" for k, v in s["by_flag"].items()))
+        lines.append(f"{L['by_flag']}: " + ", ".join(f"{k} {v}" for k, v in s["by_flag"].items()))
     if s["by_carrier"]:
-        lines.append("by courier: " + ", ".join(f"{k} {v}" for k, v in s["by_carrier"].items()))
+        lines.append(f"{L['by_carrier']}: " + ", ".join(f"{k} {v}" for k, v in s["by_carrier"].items()))
     todo = sorted((e for e in report.entries if e.section != "in_hand"), key=_urgency)[:SUMMARY_ENTRIES]
     if todo:
-        lines += ["", "first:"]
+        lines += ["", L["first"]]
         for e in todo:
             hours = f" {e.hours_since_update:g} h" if e.hours_since_update is not None else ""
-            lines.append(f"- {e.tracking_number} {e.carrier} {e.flag}{hours}: {ACTIONS.get(e.next_actions[0], '')}")
-    lines += ["", "files: " + ", ".join(p.name for fmt, p in files.items() if fmt in ATTACHED)]
+            lines.append(f"- {e.tracking_number} {e.carrier} {e.flag}{hours}: {L['action.' + e.next_actions[0]]}")
+    lines += ["", f"{L['files']}: " + ", ".join(p.name for fmt, p in files.items() if fmt in ATTACHED)]
     if link_base:
         base = link_base.rstrip("/") + "/"
         lines += [f"{fmt}: {base}{p.name}" for fmt, p in files.items() if fmt in ATTACHED]
