@@ -11,7 +11,7 @@ import pytest
 
 from tests.fakes.ops_webhook import OpsWebhookFake, apprise_url, serve_in_thread
 from tests.report.helpers import NOW, add_parcel, flag
-from tests.support import make_settings
+from tests.support import make_settings, scheduled_jobs
 from watcher.app import App
 from watcher.clock import ManualClock
 from watcher.report import generate
@@ -99,24 +99,15 @@ def _worker(tmp_path: Path, clock: ManualClock, **report: object):
 
 def test_run_schedules_the_report_at_shop_time_and_catches_up(tmp_path: Path, chat) -> None:
     fake, url = chat
-
-    async def jobs(worker) -> dict:
-        scheduler = worker.build_scheduler()
-        scheduler.start(paused=True)
-        try:
-            return {job.id: job for job in scheduler.get_jobs()}
-        finally:
-            scheduler.shutdown(wait=False)
-
     early = _worker(tmp_path, ManualClock(NOW - timedelta(hours=2)), at="21:30")
-    job = asyncio.run(jobs(early))["report"]
+    job = scheduled_jobs(early)["report"]
     assert str(job.trigger.timezone) == "Asia/Shanghai"
     assert {f.name: str(f) for f in job.trigger.fields if f.name in ("hour", "minute")} == {"hour": "21", "minute": "30"}
     assert job.misfire_grace_time == 3600
 
     late_clock = ManualClock(NOW + timedelta(minutes=45))
     late = _worker(tmp_path, late_clock, at="21:30", notify=[url])
-    job = asyncio.run(jobs(late))["report"]
+    job = scheduled_jobs(late)["report"]
     assert job.next_run_time == late_clock.now()  # the daemon was down at 21:30: run now
     asyncio.run(late.report_job())
     assert len(fake.messages) == 1 and Path("reports", f"stall-report-{DAY}.html").exists()

@@ -248,12 +248,17 @@ class WhatsAppRecorder(Recorder):
     kind = "sms"
 
 
-def test_a_channel_that_did_not_deliver_is_skipped_next_time(db: Database, clock: ManualClock) -> None:
+def skipping(db: Database, channels: str) -> None:
+    """One queued notice whose ``channels`` accepted it earlier and reported it undelivered."""
     add(db)
     with db.session() as s:
         n = s.exec(select(Notice)).one()
-        n.skip_channels = "whatsapp"
+        n.skip_channels = channels
         s.add(n)
+
+
+def test_a_channel_that_did_not_deliver_is_skipped_next_time(db: Database, clock: ManualClock) -> None:
+    skipping(db, "whatsapp")
     wa, sms = WhatsAppRecorder(), Recorder()
     dispatch(db, clock, {"whatsapp": wa, "sms": sms}, channels=["whatsapp", "sms"])
     (n,) = notices(db)
@@ -261,11 +266,7 @@ def test_a_channel_that_did_not_deliver_is_skipped_next_time(db: Database, clock
 
 
 def test_when_every_channel_left_is_skipped_the_buyer_is_to_be_called(db: Database, clock: ManualClock) -> None:
-    add(db)
-    with db.session() as s:
-        n = s.exec(select(Notice)).one()
-        n.skip_channels = "whatsapp,sms"
-        s.add(n)
+    skipping(db, "whatsapp,sms")
     dispatch(db, clock, {"whatsapp": WhatsAppRecorder(), "sms": Recorder()}, channels=["whatsapp", "sms"])
     (n,) = notices(db)
     assert n.state == "failed" and n.error.startswith("whatsapp: not delivered; sms: not delivered")

@@ -87,7 +87,7 @@ def test_run_erases_expired_buyer_data_daily(tmp_path: Path) -> None:
 
     from structlog.testing import capture_logs
 
-    from tests.support import make_settings
+    from tests.support import make_settings, scheduled_jobs
     from watcher.app import App
     from watcher.clock import ManualClock
     from watcher.daemon import Worker
@@ -95,16 +95,7 @@ def test_run_erases_expired_buyer_data_daily(tmp_path: Path) -> None:
     settings = make_settings(database={"url": f"sqlite:///{tmp_path / 'w.db'}", "retention_days": 30})
     worker = Worker(App(settings, clock=ManualClock(T0)))
     add(worker.app.db, "OLD", "delivered", 31)
-
-    async def jobs() -> dict:
-        scheduler = worker.build_scheduler()
-        scheduler.start(paused=True)
-        try:
-            return {job.id: job for job in scheduler.get_jobs()}
-        finally:
-            scheduler.shutdown(wait=False)
-
-    job = asyncio.run(jobs())["purge"]
+    job = scheduled_jobs(worker)["purge"]
     assert {f.name: str(f) for f in job.trigger.fields if f.name in ("hour", "minute")} == {"hour": "4", "minute": "15"}
     with capture_logs() as logs:
         asyncio.run(worker.purge_job())
