@@ -32,12 +32,18 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
 
-# Regenerates docs/report-phone.png: the demo's stall report rendered by headless Chromium
+# Regenerates docs/report-phone.png and docs/report-zh-phone.png (report.language = "zh-CN"):
+# the demo's stall report rendered by headless Chromium
 # (Debian packages chromium and fonts-noto-cjk, installed here when missing; needs root).
 screenshot: $(STAMP)
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk)
 	$(BIN)/parcelwatch --config config/demo.toml demo > /dev/null
+	mkdir -p build && cp parcelwatch-demo.db build/demo-zh.db  # the same report twice: each run moves "new"
 	$(BIN)/parcelwatch --config config/demo.toml report --format html --output build/report.html
-	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
-	  --disable-component-update --disable-sync --user-data-dir=build/chromium-profile --hide-scrollbars \
-	  --window-size=420,2400 --screenshot=docs/report-phone.png file://$(CURDIR)/build/report.html
+	PARCELWATCH_REPORT__LANGUAGE=zh-CN PARCELWATCH_DATABASE__URL=sqlite:///build/demo-zh.db \
+	  $(BIN)/parcelwatch --config config/demo.toml report --format html --output build/report-zh.html
+	for page in report report-zh; do \
+	  chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+	    --disable-component-update --disable-sync --user-data-dir=build/chromium-profile --hide-scrollbars \
+	    --window-size=420,2400 --screenshot=docs/$$page-phone.png file://$(CURDIR)/build/$$page.html; \
+	done
