@@ -150,3 +150,31 @@ def test_scorecard_days_setting_narrows_the_window(shop: Database) -> None:
     report = generate(shop, make_settings(report={"scorecard_days": 2}), now=NOW)
     assert report.scorecard is not None and report.scorecard.days == 2
     assert [c.parcels for c in report.scorecard.couriers] == []  # ZTX was added 4 days ago, the rest shipped 4 days ago
+
+
+def test_destinations_compare_couriers_fastest_first() -> None:
+    parcels = (
+        [("zhongtong", "西藏自治区", h, ()) for h in (150.0, 160.0)] + [("zhongtong", "西藏自治区", None, ("stalled",))]
+        + [("ems", "西藏自治区", h, ()) for h in (100.0, 110.0, 120.0)]
+        + [("yuantong", "西藏自治区", None, ()) for _ in range(3)]  # nothing delivered yet: last
+        + [("zhongtong", "浙江省", h, ()) for h in (20.0, 30.0, 40.0)]  # one courier only: nothing to compare
+    )
+    card = build_scorecard(tally(parcels), since=SINCE, until=NOW, days=30, min_parcels=3)
+    [(province, scores)] = card.by_destination()
+    assert province == "西藏自治区"
+    assert [(s.carrier, s.median_delivery_hours) for s in scores] == [("ems", 110.0), ("zhongtong", 155.0),
+                                                                       ("yuantong", None)]
+
+
+def test_destinations_in_text_and_html(db: Database) -> None:
+    for courier, hours in (("ems", 100), ("zhongtong", 150)):
+        for i in range(2):
+            _add(db, f"{courier}{i}", shipped=NOW - timedelta(days=10), created=NOW - timedelta(days=10),
+                 province="西藏自治区", courier=courier, collected=NOW - timedelta(days=9),
+                 delivered=NOW - timedelta(days=9) + timedelta(hours=hours))
+    report = generate(db, SETTINGS, now=NOW)
+    text = render(report, "text")
+    assert "  西藏自治区: ems 100 h (stalled 0.0%), zhongtong 150 h (stalled 0.0%)" in text
+    html = render(report, "html")
+    assert 'data-destination="西藏自治区"' in html and html.index('data-carrier="ems"') < html.index(
+        'data-carrier="zhongtong"', html.index('data-destination'))

@@ -266,6 +266,13 @@ def scorecard_lines(card: Scorecard, tz: ZoneInfo, L: Mapping[str, str] | None =
         lines += [row("  " + (p.province or ""), p) for p in score.provinces]
     if not card.couriers:
         lines.append(f"  {L['no_parcels']}")
+    compared = card.by_destination()
+    if compared:
+        lines += ["", f"== {L['by_destination']} =="]
+        for province, scores in compared:
+            lines.append(f"  {province}: " + ", ".join(
+                f"{s.carrier} {'-' if s.median_delivery_hours is None else f'{s.median_delivery_hours:g}'} h "
+                f"({L['stalled_share'].format(rate=_pct(s.rates['stalled']))})" for s in scores))
     lines += ["", f"== {L['section.providers']} ({card.days} days) =="]
     for p in card.providers:
         lines.append(

@@ -76,6 +76,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "delivered": ("delivered", "已签收"),
     "median_h": ("median h", "中位时长(小时)"),
     "no_parcels": ("no parcels shipped in the period", "期间没有发货"),
+    "by_destination": ("By destination: couriers compared, fastest first", "按目的地比较快递（快者在前）"),
+    "stalled_share": ("stalled {rate}", "停滞 {rate}"),
     "provider": ("provider", "接口"),
     "cycles": ("cycles", "轮次"),
     "requests": ("requests", "请求"),

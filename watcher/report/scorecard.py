@@ -135,6 +135,21 @@ class Scorecard:
     couriers: tuple[CourierScore, ...]
     providers: tuple[ProviderScore, ...]
 
+    def by_destination(self) -> list[tuple[str, list[CourierScore]]]:
+        """Provinces where at least two couriers have a line, each with its couriers fastest first
+        (median hours, then fewer stalls; no median last): which courier to use where."""
+        places: dict[str, list[CourierScore]] = defaultdict(list)
+        for courier in self.couriers:
+            for line in courier.provinces:
+                places[line.province or ""].append(line)
+
+        def speed(s: CourierScore) -> tuple[bool, float, float, str]:
+            median = s.median_delivery_hours
+            return (median is None, median or 0.0, s.rates["stalled"], s.carrier)
+
+        compared = [(province, sorted(lines, key=speed)) for province, lines in places.items() if len(lines) >= 2]
+        return sorted(compared, key=lambda item: (-sum(s.parcels for s in item[1]), item[0]))
+
 
 @dataclass
 class _Tally:
