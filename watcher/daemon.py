@@ -121,12 +121,14 @@ class Worker:
             self.purge_job, CronTrigger(hour=PURGE_AT[0], minute=PURGE_AT[1], timezone=settings.shop.tz),
             id="purge", name="erase expired buyer data", misfire_grace_time=REPORT_MISFIRE_GRACE,
         )
-        hour, minute = (int(x) for x in settings.report.at.split(":"))
-        catch_up = {"next_run_time": self.app.clock.now()} if missed_today(self.app.db, settings, self.app.clock.now()) else {}
-        scheduler.add_job(
-            self.report_job, CronTrigger(hour=hour, minute=minute, timezone=settings.shop.tz),
-            id="report", name="nightly stall report", misfire_grace_time=REPORT_MISFIRE_GRACE, **catch_up,
-        )
+        if settings.report.at:  # "" switches the nightly report off
+            hour, minute = (int(x) for x in settings.report.at.split(":"))
+            missed = missed_today(self.app.db, settings, self.app.clock.now())
+            catch_up = {"next_run_time": self.app.clock.now()} if missed else {}
+            scheduler.add_job(
+                self.report_job, CronTrigger(hour=hour, minute=minute, timezone=settings.shop.tz),
+                id="report", name="nightly stall report", misfire_grace_time=REPORT_MISFIRE_GRACE, **catch_up,
+            )
         return scheduler
 
     async def purge_job(self) -> None:

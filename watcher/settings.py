@@ -248,7 +248,8 @@ class ReportSettings(_Section):
     @field_validator("at")
     @classmethod
     def _at(cls, value: str) -> str:
-        _parse_hhmm(value, "at")
+        if value.strip():  # "": no nightly report from `run` (e.g. cron runs `report --send`)
+            _parse_hhmm(value, "at")
         return value.strip()
 
 

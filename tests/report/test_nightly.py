@@ -116,6 +116,12 @@ def test_run_schedules_the_report_at_shop_time_and_catches_up(tmp_path: Path, ch
     early.app.close()
 
 
+def test_an_empty_report_time_switches_the_nightly_report_off(tmp_path: Path) -> None:
+    worker = _worker(tmp_path, ManualClock(NOW + timedelta(hours=1)), at="")
+    assert "report" not in scheduled_jobs(worker) and "poll" in scheduled_jobs(worker)
+    worker.app.close()
+
+
 def test_bad_notify_url_stops_run_at_start(tmp_path: Path) -> None:
     from watcher.errors import ConfigError
 

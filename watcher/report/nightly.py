@@ -159,6 +159,8 @@ def scheduled_today(settings: Settings, now: datetime) -> datetime:
 def missed_today(db: Database, settings: Settings, now: datetime) -> bool:
     """True when today's nightly time has passed and no nightly report was written since:
     the daemon was down at ``report.at``, so ``run`` catches up at start."""
+    if not settings.report.at:
+        return False  # no nightly report configured
     due = scheduled_today(settings, now)
     if now < due:
         return False
