@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -31,6 +33,8 @@ from watcher.report.nightly import build_notifier, missed_today, run_nightly
 from watcher.store.retention import purge_personal_data
 
 __all__ = ["Worker", "run_daemon"]
+
+T = TypeVar("T")
 
 log = structlog.get_logger("parcelwatch.daemon")
 
@@ -53,8 +57,8 @@ class Worker:
     notices: int = 0
     exit_code: int = 0
     started_at: datetime | None = None
-    _current: asyncio.Task[object] | None = field(default=None, repr=False)
-    _report: asyncio.Future[object] | None = field(default=None, repr=False)
+    #: shielded work a stop signal lets finish within ``grace``: future → event logged if it does not
+    _inflight: dict[asyncio.Future[Any], str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.poller = Poller(self.app.db, self.app.settings, registry=self.app.registry, clock=self.app.clock)
@@ -65,27 +69,34 @@ class Worker:
         self._stopped = threading.Event()
         self.ops = build_notifier(self.app.settings, sleep=self._stopped.wait)
 
-    async def poll_job(self) -> None:
-        """Scheduler job: one cycle, shielded so that a stop lets it finish within the grace time."""
-        if self.stopping.is_set():
-            return
-        self._current = asyncio.ensure_future(self.poller.run_cycle())
+    async def _guarded(self, work: Awaitable[T], failure: str, *, shielded: str | None = None) -> T | None:
+        """Run one job's work; None when it failed.  A ConfigError stops the worker; any other error
+        is counted and logged as ``failure``.  ``shielded`` (the event logged if it has to be cut
+        short): a stop signal lets the work finish within the grace time (see ``_finish_inflight``)."""
+        if shielded is not None:
+            task = asyncio.ensure_future(work)
+            self._inflight[task] = shielded
+            task.add_done_callback(lambda done: self._inflight.pop(done, None))
+            work = asyncio.shield(task)
         try:
-            summary = await asyncio.shield(self._current)
+            return await work
         except asyncio.CancelledError:
             raise
         except ConfigError as exc:
             self._stop_on_config_error(exc)
-            return
         except Exception:
             self.errors += 1
-            log.exception("poll.cycle_failed")
+            log.exception(failure)
+        return None
+
+    async def poll_job(self) -> None:
+        """Scheduler job: one cycle, shielded so that a stop lets it finish within the grace time."""
+        if self.stopping.is_set():
             return
-        finally:
-            if self._current is not None and self._current.done():
-                self._current = None
-        self.cycles += 1
-        self.parcels += summary.total("parcels")  # type: ignore[attr-defined]
+        summary = await self._guarded(self.poller.run_cycle(), "poll.cycle_failed", shielded="worker.cycle_cancelled")
+        if summary is not None:
+            self.cycles += 1
+            self.parcels += summary.total("parcels")
 
     def _stop_on_config_error(self, exc: ConfigError) -> None:
         """Settings must be fixed: stop (exit code 2) rather than fail every minute."""
@@ -136,46 +147,25 @@ class Worker:
         days = self.app.settings.database.retention_days
         if self.stopping.is_set() or days <= 0:
             return
-        try:
-            result = await asyncio.to_thread(purge_personal_data, self.app.db, now=self.app.clock.now(),
-                                             retention_days=days)
-        except Exception:
-            self.errors += 1
-            log.exception("privacy.purge_failed")
-            return
-        if result.parcels or result.notices:
+        result = await self._guarded(asyncio.to_thread(
+            purge_personal_data, self.app.db, now=self.app.clock.now(), retention_days=days), "privacy.purge_failed")
+        if result is not None and (result.parcels or result.notices):
             log.info("privacy.purged", parcels=result.parcels, notices=result.notices, retention_days=days)
 
     async def report_job(self) -> None:
         """Nightly: dated files in report.output_dir, summary to report.notify (in a thread: apprise blocks)."""
         if self.stopping.is_set():
             return
-        # shielded like a poll cycle: a stop signal lets the report finish (see _finish_current)
-        self._report = asyncio.ensure_future(asyncio.to_thread(
-            run_nightly, self.app.db, self.app.settings, now=self.app.clock.now(), notifier=self.ops))
-        try:
-            await asyncio.shield(self._report)
-        except asyncio.CancelledError:
-            raise
-        except ConfigError as exc:
-            self._stop_on_config_error(exc)
-        except Exception:
-            self.errors += 1
-            log.exception("report.failed")
+        await self._guarded(
+            asyncio.to_thread(run_nightly, self.app.db, self.app.settings, now=self.app.clock.now(), notifier=self.ops),
+            "report.failed", shielded="worker.report_unfinished")
 
     async def dispatch_job(self) -> None:
         if self.stopping.is_set() or self.dispatcher is None:
             return
-        try:
-            summary = await self.dispatcher.run_once()
-        except ConfigError as exc:
-            self._stop_on_config_error(exc)
-            return
-        except Exception:
-            self.errors += 1
-            log.exception("dispatch.pass_failed")
-            return
-        self.notices += summary.sent
+        summary = await self._guarded(self.dispatcher.run_once(), "dispatch.pass_failed")
+        if summary is not None:
+            self.notices += summary.sent
 
     async def follow_up_job(self) -> None:
         queued = await asyncio.to_thread(plan_daily_follow_ups, self.app.db, self.app.settings, self.app.clock.now())
@@ -195,7 +185,7 @@ class Worker:
         finally:
             self._stopped.set()
             scheduler.shutdown(wait=False)
-            await self._finish_current()
+            await self._finish_inflight()
             await self.poller.aclose()
             if self.dispatcher is not None:
                 await self.dispatcher.aclose()
@@ -203,28 +193,19 @@ class Worker:
             log.info("worker.stopped", cycles=self.cycles, parcels=self.parcels, notices=self.notices, errors=self.errors,
                      uptime_seconds=round(uptime, 1))
 
-    async def _finish_current(self) -> None:
-        report = self._report
-        if report is not None and not report.done():
-            # a thread cannot be cancelled; the ops retry pauses end at once on stop
-            try:
-                await asyncio.wait_for(asyncio.shield(report), timeout=self.grace)
-            except Exception:
-                log.warning("worker.report_unfinished", grace_seconds=self.grace)
-        current = self._current
-        if current is None or current.done():
+    async def _finish_inflight(self) -> None:
+        """Give shielded work (a poll cycle, the nightly report) one grace period, together; then cancel
+        what is left (a report's thread still ends before the process does)."""
+        pending = [task for task in self._inflight if not task.done()]
+        if not pending:
             return
-        try:
-            await asyncio.wait_for(asyncio.shield(current), timeout=self.grace)
-        except asyncio.TimeoutError:
-            current.cancel()
-            try:
-                await current
-            except (asyncio.CancelledError, Exception):
-                pass
-            log.warning("worker.cycle_cancelled", grace_seconds=self.grace)
-        except Exception:
-            pass
+        done, late = await asyncio.wait(pending, timeout=self.grace)
+        await asyncio.gather(*done, return_exceptions=True)  # their jobs were cancelled: collect any error here
+        for task in late:
+            event = self._inflight.get(task, "worker.cycle_cancelled")
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            log.warning(event, grace_seconds=self.grace)
 
 
 def run_daemon(app: App) -> int:
