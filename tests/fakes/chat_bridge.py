@@ -32,11 +32,10 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tests.fakes import _http
-from tests.fakes._http import FakeServer
+from tests.fakes._http import FakeHandler, FakeServer
 
 __all__ = ["DEFAULT_SECRET", "NOTICE_PATH", "ChatBridgeFake", "make_server", "serve_in_thread", "main"]
 
@@ -141,28 +140,11 @@ class ChatBridgeFake:
         return answer
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive
-    timeout = 60  # an idle keep-alive connection is dropped after this many seconds
-    disable_nagle_algorithm = True  # headers and body go out in separate writes
-    server: FakeServer
-
+class _Handler(FakeHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server naming)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
+        body = self.read_body()
         headers = {name.lower(): value for name, value in self.headers.items()}
-        self._send(*self.server.fake.handle(self.path, headers, body))
-
-    def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: requests carry buyer chat ids
-        pass
+        self.reply(*self.server.fake.handle(self.path, headers, body))
 
 
 def make_server(fake: ChatBridgeFake, host: str = "127.0.0.1", port: int = 0) -> FakeServer:

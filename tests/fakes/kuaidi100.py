@@ -25,11 +25,10 @@ import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tests.fakes import _http
-from tests.fakes._http import FakeServer
+from tests.fakes._http import FakeHandler, FakeServer
 from urllib.parse import parse_qs
 
 __all__ = [
@@ -139,33 +138,14 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive
-    timeout = 60  # an idle keep-alive connection is dropped after this many seconds
-    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle plus the
-    # client's delayed ACK add ~40 ms to every keep-alive request.
-    disable_nagle_algorithm = True
-    server: FakeServer
-
+class _Handler(FakeHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server naming)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8", errors="replace")
+        raw = self.read_body().decode("utf-8", errors="replace")
         if self.path.split("?", 1)[0] != QUERY_PATH:
-            self._send(404, {}, b"not found")
+            self.reply(404, {}, b"not found")
             return
         form = {name: values[0] for name, values in parse_qs(raw, keep_blank_values=True).items()}
-        self._send(*self.server.fake.handle(form))
-
-    def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: forms carry signatures
-        pass
+        self.reply(*self.server.fake.handle(form))
 
 
 def make_server(fake: Kuaidi100Fake, host: str = "127.0.0.1", port: int = 0) -> FakeServer:

@@ -27,11 +27,10 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tests.fakes import _http
-from tests.fakes._http import FakeServer
+from tests.fakes._http import FakeHandler, FakeServer
 
 __all__ = ["OpsWebhookFake", "make_server", "serve_in_thread", "apprise_url", "main"]
 
@@ -71,22 +70,11 @@ class OpsWebhookFake:
         return 200
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: FakeServer
-
+class _Handler(FakeHandler):
     def do_POST(self) -> None:  # noqa: N802
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status = self.server.fake.handle(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+        status = self.server.fake.handle(self.path, {k.lower(): v for k, v in self.headers.items()}, self.read_body())
         reply = b"{}" if status == 200 else b'{"error": "fake failure"}'
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.reply(status, {"Content-Type": "application/json"}, reply)
 
 
 def make_server(fake: OpsWebhookFake, host: str = "127.0.0.1", port: int = 0) -> FakeServer:

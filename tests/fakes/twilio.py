@@ -38,11 +38,10 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tests.fakes import _http
-from tests.fakes._http import FakeServer
+from tests.fakes._http import FakeHandler, FakeServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 __all__ = [
@@ -338,12 +337,7 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive
-    timeout = 60
-    disable_nagle_algorithm = True  # headers and body go out in separate writes
-    server: FakeServer
-
+class _Handler(FakeHandler):
     def do_GET(self) -> None:  # noqa: N802
         self._dispatch("GET")
 
@@ -354,8 +348,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     def _dispatch(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8", errors="replace") if length else ""
+        raw = self.read_body().decode("utf-8", errors="replace")
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
@@ -365,14 +358,7 @@ class _Handler(BaseHTTPRequestHandler):
             fake.released.wait()
             self.close_connection = True
             return
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: paths carry phone numbers
-        pass
+        self.reply(status, {"Content-Type": "application/json; charset=utf-8"}, body)
 
 
 def make_server(fake: TwilioFake, host: str = "127.0.0.1", port: int = 0) -> FakeServer:
