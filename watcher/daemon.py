@@ -29,6 +29,7 @@ from watcher.dispatcher import Dispatcher
 from watcher.followups import plan_daily_follow_ups
 from watcher.errors import ConfigError
 from watcher.poller import Poller, build_adapter
+from watcher.settings import parse_hhmm
 from watcher.report.nightly import build_notifier, missed_today, run_nightly
 from watcher.store.retention import purge_personal_data
 
@@ -123,9 +124,9 @@ class Worker:
                 self.dispatch_job, IntervalTrigger(seconds=settings.notices.dispatch_seconds, timezone=settings.shop.tz),
                 id="dispatch", name="send due notices", next_run_time=self.app.clock.now(),
             )
-        hour, minute = (int(x) for x in settings.notices.follow_up_at.split(":"))
+        at = parse_hhmm(settings.notices.follow_up_at)
         scheduler.add_job(
-            self.follow_up_job, CronTrigger(hour=hour, minute=minute, timezone=settings.shop.tz),
+            self.follow_up_job, CronTrigger(hour=at.hour, minute=at.minute, timezone=settings.shop.tz),
             id="follow_up", name="queue daily follow-ups",
         )
         scheduler.add_job(
@@ -133,11 +134,11 @@ class Worker:
             id="purge", name="erase expired buyer data", misfire_grace_time=REPORT_MISFIRE_GRACE,
         )
         if settings.report.at:  # "" switches the nightly report off
-            hour, minute = (int(x) for x in settings.report.at.split(":"))
+            at = parse_hhmm(settings.report.at)
             missed = missed_today(self.app.db, settings, self.app.clock.now())
             catch_up = {"next_run_time": self.app.clock.now()} if missed else {}
             scheduler.add_job(
-                self.report_job, CronTrigger(hour=hour, minute=minute, timezone=settings.shop.tz),
+                self.report_job, CronTrigger(hour=at.hour, minute=at.minute, timezone=settings.shop.tz),
                 id="report", name="nightly stall report", misfire_grace_time=REPORT_MISFIRE_GRACE, **catch_up,
             )
         return scheduler

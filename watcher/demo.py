@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections import Counter
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from watcher.clock import ManualClock
 from watcher.errors import ConfigError
 from watcher.report.formats import render, report_dict
 from watcher.report.nightly import run_nightly
-from watcher.settings import load_settings
+from watcher.settings import load_settings, parse_hhmm
 from watcher.store import queries
 from watcher.views import notice_view, parcel_summary
 
@@ -69,7 +69,7 @@ def run_demo(*, config: str | None, db_path: Path, days: int = 7, as_json: bool 
     console_out = io.StringIO() if as_json else None  # JSON mode: keep stdout parseable
     channels = build_channels(settings, clock=clock, console={"stream": console_out} if console_out else {})
     dispatcher = Dispatcher(app.db, settings, channels, clock=clock)
-    follow_up_at = time.fromisoformat(settings.notices.follow_up_at.zfill(5))
+    follow_up_at = parse_hhmm(settings.notices.follow_up_at)
     cycles: list[dict[str, Any]] = []
 
     async def simulate() -> None:

@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from watcher.rules import Verdict
-from watcher.settings import NoticesSettings
+from watcher.settings import NoticesSettings, parse_hhmm
 
 __all__ = ["PlannedNotice", "plan_notices", "plan_follow_up", "quiet_until", "next_day_start", "FOLLOW_UP_FLAGS"]
 
@@ -74,7 +74,7 @@ def plan_follow_up(
 def _window(quiet_hours: str) -> tuple[time, time] | None:
     if not quiet_hours:
         return None
-    start, end = (time.fromisoformat(part.strip().zfill(5)) for part in quiet_hours.split("-"))
+    start, end = (parse_hhmm(part) for part in quiet_hours.split("-"))
     return start, end
 
 

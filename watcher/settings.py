@@ -35,6 +35,7 @@ __all__ = [
     "ReportSettings",
     "NOTICE_KINDS",
     "load_settings",
+    "parse_hhmm",
     "describe_validation_error",
     "resolve_config_path",
     "ENV_PREFIX",
@@ -49,7 +50,9 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _parse_hhmm(value: str, key: str) -> time:
+def parse_hhmm(value: str) -> time:
+    """``"21:30"`` (or ``"9:05"``) → a time; ValueError otherwise.  Settings are validated with it,
+    so code reading a validated ``HH:MM`` value parses it here too."""
     m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
     if not m:
         raise ValueError(f"expected HH:MM, got {value!r}")
@@ -169,7 +172,7 @@ class NoticesSettings(_Section):
     @field_validator("follow_up_at")
     @classmethod
     def _follow_up_at(cls, value: str) -> str:
-        _parse_hhmm(value, "follow_up_at")
+        parse_hhmm(value)
         return value.strip()
 
     @field_validator("quiet_hours")
@@ -180,7 +183,7 @@ class NoticesSettings(_Section):
             if len(parts) != 2:
                 raise ValueError(f"expected HH:MM-HH:MM or \"\", got {value!r}")
             for part in parts:
-                _parse_hhmm(part, "quiet_hours")
+                parse_hhmm(part)
         return value.strip()
 
 
@@ -249,7 +252,7 @@ class ReportSettings(_Section):
     @classmethod
     def _at(cls, value: str) -> str:
         if value.strip():  # "": no nightly report from `run` (e.g. cron runs `report --send`)
-            _parse_hhmm(value, "at")
+            parse_hhmm(value)
         return value.strip()
 
 

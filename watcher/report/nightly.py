@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,7 @@ from watcher.report.build import Entry, Report
 from watcher.report.data import last_run, record_run
 from watcher.report.formats import render
 from watcher.report.labels import labels
-from watcher.settings import Settings
+from watcher.settings import Settings, parse_hhmm
 from watcher.store.db import Database
 
 __all__ = ["run_nightly", "write_files", "summary_message", "NightlyResult", "FILE_FORMATS", "NIGHTLY_FORMAT",
@@ -126,15 +126,12 @@ def build_notifier(settings: Settings, **kwargs: object):  # -> notifiers.appris
     return OpsNotifier(urls, **kwargs)  # type: ignore[arg-type]
 
 
-def run_nightly(db: Database, settings: Settings, *, now: datetime, notifier: object = None,
-                base_dir: Path | None = None) -> NightlyResult:
+def run_nightly(db: Database, settings: Settings, *, now: datetime, notifier: object = None) -> NightlyResult:
     """Generate, write, record, send.  ``notifier``: an OpsNotifier (default: built from settings)."""
     from watcher.report import generate
 
     report = generate(db, settings, now=now)
     output_dir = Path(settings.report.output_dir)
-    if base_dir is not None and not output_dir.is_absolute():
-        output_dir = base_dir / output_dir
     files = write_files(report, output_dir)
     record_run(db, generated_at=now, fmt=NIGHTLY_FORMAT, entries=len(report.entries))
     log.info("report.written", entries=len(report.entries), new=report.summary["new"],
@@ -152,8 +149,7 @@ def run_nightly(db: Database, settings: Settings, *, now: datetime, notifier: ob
 def scheduled_today(settings: Settings, now: datetime) -> datetime:
     """Today's (shop-local) ``report.at`` as an aware datetime."""
     tz = settings.shop.tz
-    hour, minute = (int(x) for x in settings.report.at.split(":"))
-    return datetime.combine(now.astimezone(tz).date(), time(hour, minute), tz)
+    return datetime.combine(now.astimezone(tz).date(), parse_hhmm(settings.report.at), tz)
 
 
 def missed_today(db: Database, settings: Settings, now: datetime) -> bool:
