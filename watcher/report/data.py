@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from watcher.clock import utc
 
 from watcher.errors import InputError
-from watcher.store.db import Database
+from watcher.store.db import Database, in_chunks
 from watcher.report.scorecard import CohortCount, Delivery, FlagCount, PollTransition, ProviderTotals, ScoreInput
 from watcher.store.models import Acknowledgement, Checkpoint, FlagEvent, Notice, Parcel, PollLog, ReportRun
 
@@ -58,12 +58,6 @@ PARCEL_COLUMNS = (
     Parcel.province, Parcel.city, Parcel.status, Parcel.flags, Parcel.verdict, Parcel.updated_at,
     Parcel.last_checkpoint_at, Parcel.last_checkpoint_text, Parcel.last_checkpoint_location, Parcel.last_polled_at,
 )
-#: ids per ``IN (…)``: well under every database's cap on bound parameters (SQLite: 32766)
-CHUNK = 900
-
-
-def _chunks(ids: list[int]) -> list[list[int]]:
-    return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
 def load_snapshot(db: Database, *, as_of: datetime, day_start: datetime) -> Snapshot:
@@ -73,7 +67,7 @@ def load_snapshot(db: Database, *, as_of: datetime, day_start: datetime) -> Snap
         parcels = s.exec(select(*PARCEL_COLUMNS).where(Parcel.flags != "").order_by(col(Parcel.id))).all()
         rows = {p.id: ParcelRows(p) for p in parcels}
         texts: dict[int, list[str]] = defaultdict(list)
-        for ids in _chunks(list(rows)):
+        for ids in in_chunks(list(rows)):
             for e in s.exec(select(FlagEvent.parcel_id, FlagEvent.flag, FlagEvent.code, FlagEvent.reason,
                                    FlagEvent.raised_at, FlagEvent.level)
                             .where(col(FlagEvent.parcel_id).in_(ids), col(FlagEvent.cleared_at).is_(None))
@@ -120,12 +114,14 @@ def _failed_notices(s: Session, as_of: datetime) -> list[tuple[Notice, Parcel, d
     ).all()
     if not found:
         return []
-    reached = dict(s.exec(
-        select(Notice.parcel_id, func.max(Notice.sent_at))
-        .where(col(Notice.parcel_id).in_({n.parcel_id for n, _ in found}), col(Notice.state).in_(("sent", "delivered")),
-               Notice.sent_at <= as_of)
-        .group_by(col(Notice.parcel_id))
-    ).all())
+    reached: dict[int, datetime] = {}
+    for ids in in_chunks(sorted({n.parcel_id for n, _ in found})):
+        reached.update(s.exec(
+            select(Notice.parcel_id, func.max(Notice.sent_at))
+            .where(col(Notice.parcel_id).in_(ids), col(Notice.state).in_(("sent", "delivered")),
+                   Notice.sent_at <= as_of)
+            .group_by(col(Notice.parcel_id))
+        ).all())
     return [(n, p, utc(reached[n.parcel_id]) if reached.get(n.parcel_id) else None) for n, p in found]
 
 

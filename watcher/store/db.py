@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy import Engine, create_engine, event, text
@@ -17,7 +17,9 @@ from sqlmodel import Session
 
 from watcher.errors import ConfigError
 
-__all__ = ["Database", "open_database", "SCHEMA_HEAD"]
+T = TypeVar("T")
+
+__all__ = ["Database", "open_database", "SCHEMA_HEAD", "in_chunks", "IN_LIST_SIZE"]
 
 #: the newest migration; a test keeps it equal to Alembic's head.  Knowing it lets a
 #: command check the schema with one SELECT instead of importing Alembic (~0.3 s).
@@ -138,6 +140,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+#: ids per ``IN (…)`` list: well under every database's cap on bound parameters (SQLite: 32766)
+IN_LIST_SIZE = 900
+
+
+def in_chunks(ids: Sequence[T]) -> list[Sequence[T]]:
+    """``ids`` cut into lists short enough for one ``WHERE x IN (…)`` each."""
+    return [ids[i:i + IN_LIST_SIZE] for i in range(0, len(ids), IN_LIST_SIZE)]
 
 
 def open_database(url: str, *, migrate: bool = True) -> Database:

@@ -17,7 +17,7 @@ from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from carriers.base import Checkpoint as TrackedCheckpoint
-from watcher.store.db import Database
+from watcher.store.db import Database, in_chunks
 from watcher.store.models import FLAG_SEP, Checkpoint, FlagEvent, Notice, Parcel, PollLog
 
 __all__ = [
@@ -147,8 +147,7 @@ def checkpoint_hash(cp: TrackedCheckpoint) -> str:
 
 def _existing_hashes(conn: Connection, parcel_ids: Sequence[int]) -> set[tuple[int, str]]:
     found: set[tuple[int, str]] = set()
-    for i in range(0, len(parcel_ids), 500):
-        chunk = parcel_ids[i : i + 500]
+    for chunk in in_chunks(parcel_ids):
         rows = conn.execute(select(C.c.parcel_id, C.c.content_hash).where(C.c.parcel_id.in_(chunk)))
         found.update((r[0], r[1]) for r in rows)
     return found
