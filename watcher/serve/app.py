@@ -246,6 +246,7 @@ def twilio_status(ctx: ServeContext, request: Request) -> Response:
         values["error"] = f"twilio {error_code or status}"
     lower = [state for state, rank in _RANK.items() if rank < _RANK[target]]
     N = Notice.__table__
+    moved = None
     with ctx.db.engine.begin() as conn:
         changed = conn.execute(
             update(N).where(N.c.provider_message_id == sid, N.c.state.in_(lower)).values(**values)
@@ -253,6 +254,9 @@ def twilio_status(ctx: ServeContext, request: Request) -> Response:
         known = changed > 0 or conn.execute(
             select(func.count()).select_from(N).where(N.c.provider_message_id == sid)
         ).scalar()
+        if changed and target == "failed":  # same transaction: never "failed" without its fallback
+            moved = fall_back_after_late_failure(conn, sid, ctx.settings.notices.channels, now,
+                                                 f"twilio {error_code or status}")
     if not known:
         if ctx.first_time_unknown(sid):
             log.info("twilio.status_unknown_message", sid=sid, status=status)
@@ -260,14 +264,10 @@ def twilio_status(ctx: ServeContext, request: Request) -> Response:
     if changed:
         log.info("notice.status", sid=sid, state=target, twilio_status=status, error_code=error_code or None,
                  to=mask_phone(_sms_address(to)[1]) if to else None)
-    if changed and target == "failed":
-        with ctx.db.engine.begin() as conn:
-            moved = fall_back_after_late_failure(conn, sid, ctx.settings.notices.channels, now,
-                                                 f"twilio {error_code or status}")
-        if moved:
-            log.info("notice.fallback", sid=sid, failed_channel=moved[0], next_channel=moved[1],
-                     error_code=error_code or None)
-            return _json(200, {"status": "requeued"})
+    if moved:
+        log.info("notice.fallback", sid=sid, failed_channel=moved[0], next_channel=moved[1],
+                 error_code=error_code or None)
+        return _json(200, {"status": "requeued"})
     return _json(200, {"status": "applied" if changed else "unchanged"})
 
 
