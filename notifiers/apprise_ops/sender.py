@@ -37,6 +37,11 @@ def mask_url(url: str) -> str:
     return f"{match.group(1)}://***" if match else "***"
 
 
+def _destination(server: Any) -> str:
+    """How a destination is shown: apprise's privacy form, without the query string."""
+    return str(server.url(privacy=True)).split("?", 1)[0]
+
+
 @dataclass(frozen=True, slots=True)
 class OpsDelivery:
     destination: str  # masked
@@ -68,13 +73,13 @@ class OpsNotifier:
 
     @property
     def destinations(self) -> list[str]:
-        return [server.url(privacy=True).split("?", 1)[0] for server in self._servers]
+        return [_destination(server) for server in self._servers]
 
     def send(self, title: str, body: str, attachments: Sequence[Path] = ()) -> list[OpsDelivery]:
         return [self._send_one(server, title, body, attachments) for server in self._servers]
 
     def _send_one(self, server: Any, title: str, body: str, attachments: Sequence[Path]) -> OpsDelivery:
-        destination = server.url(privacy=True).split("?", 1)[0]
+        destination = _destination(server)
         with_files = bool(attachments) and bool(getattr(server, "attachment_support", False))
         for attempt in range(1, self.attempts + 1):
             attach = self._apprise.AppriseAttachment([str(p) for p in attachments]) if with_files else None
