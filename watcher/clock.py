@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Protocol
 
-__all__ = ["Clock", "SystemClock", "ManualClock", "utc"]
+__all__ = ["Clock", "SystemClock", "ManualClock", "utc", "local_minute"]
 
 
 def utc(value: datetime) -> datetime:
@@ -13,6 +13,11 @@ def utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+def local_minute(value: datetime | None, tz: tzinfo) -> str:
+    """``2026-11-20 21:30`` in ``tz`` (shop time, to the minute); ``""`` for no time."""
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 class Clock(Protocol):

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
+from watcher.clock import local_minute
+
 __all__ = ["emit_json", "console", "table", "local_time"]
 
 
@@ -34,7 +36,7 @@ def emit_json(data: Any, stream: Any = None) -> None:
 
 
 def local_time(value: datetime | None, tz: ZoneInfo) -> str:
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+    return local_minute(value, tz)
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None) -> Table:

@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from watcher.clock import local_minute
 from watcher.report.build import SECTIONS, BuyerCall, Entry, Report
-from watcher.report.labels import labels
+from watcher.report.labels import labels, num, pct
 from watcher.report.scorecard import RATE_FLAGS, CourierScore, Scorecard
 from watcher.report.html import render_html
 
@@ -33,12 +34,6 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _local(value: datetime | None, tz: ZoneInfo) -> str:
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
 
 
 def _threshold(e: Entry, L: Mapping[str, str]) -> str:
@@ -169,12 +164,12 @@ def render_csv(report: Report) -> str:
     for e in report.entries:
         writer.writerow([
             e.section, e.flag, e.code, e.level, e.carrier, e.tracking_number, e.order_id or "", e.city or "",
-            e.buyer_name, e.buyer_phone, e.status, e.stage or "", _local(e.last_checkpoint_at, tz),
-            e.last_checkpoint_location, e.last_checkpoint_text, _num(e.hours_since_update), _num(e.threshold_hours),
-            _num(e.extended_hours), "/".join(e.extended_by), _local(e.flagged_since, tz),
+            e.buyer_name, e.buyer_phone, e.status, e.stage or "", local_minute(e.last_checkpoint_at, tz),
+            e.last_checkpoint_location, e.last_checkpoint_text, num(e.hours_since_update), num(e.threshold_hours),
+            num(e.extended_hours), "/".join(e.extended_by), local_minute(e.flagged_since, tz),
             "; ".join(f"{n.kind}/{n.channel or '-'}/{n.state}" for n in e.notices),
             "yes" if e.acknowledged else "no",
-            "; ".join(f"{_local(a.at, tz)} {a.by}: {a.note}".replace("  ", " ") for a in e.acknowledgements),
+            "; ".join(f"{local_minute(a.at, tz)} {a.by}: {a.note}".replace("  ", " ") for a in e.acknowledgements),
             ";".join(e.next_actions), "; ".join(c.number for c in e.call_numbers), e.reason,
         ])
     return out.getvalue()
@@ -185,19 +180,21 @@ def _entry_lines(e: Entry, tz: ZoneInfo, L: Mapping[str, str]) -> list[str]:
     buyer = " ".join(x for x in (e.city or "", e.buyer_name, e.buyer_phone) if x)
     lines = [
         f"  - {e.tracking_number}  {L['order']} {e.order_id or '-'}  {L['buyer']} {buyer or '-'}  [{e.code}{level}]",
-        f"    {L['stage']} {e.stage or e.status}; {L['last_scan']} {_local(e.last_checkpoint_at, tz) or '-'} "
+        f"    {L['stage']} {e.stage or e.status}; {L['last_scan']} {local_minute(e.last_checkpoint_at, tz) or '-'} "
         f"{e.last_checkpoint_location} {e.last_checkpoint_text}".rstrip(),
     ]
     if e.hours_since_update is not None or e.threshold_hours is not None:
-        lines.append("    " + L["hours_still"].format(hours=_num(e.hours_since_update) or "?")
+        lines.append("    " + L["hours_still"].format(hours=num(e.hours_since_update) or "?")
                      + (f" ({L['threshold']} {_threshold(e, L)})" if e.threshold_hours is not None else ""))
     if e.reason:
         lines.append(f"    {L['why']}: {e.reason}")
     if e.notices:
-        lines.append(f"    {L['notices']}: " + "; ".join(f"{n.kind} {n.channel or '-'} {n.state} {_local(n.at, tz)}"
-                                                      for n in e.notices))
+        lines.append(f"    {L['notices']}: " + "; ".join(
+            f"{n.kind} {n.channel or '-'} {n.state} {local_minute(n.at, tz)}"
+            for n in e.notices))
     for a in e.acknowledgements:
-        lines.append(f"    {L['acknowledged']} {_local(a.at, tz)}{' ' + L['ack_by'].format(by=a.by) if a.by else ''}: "
+        by = " " + L["ack_by"].format(by=a.by) if a.by else ""
+        lines.append(f"    {L['acknowledged']} {local_minute(a.at, tz)}{by}: "
                      f"{a.note}" + ("" if a.current else f" ({L['earlier_episode']})"))
     lines.append(f"    {L['next']}: " + "; ".join(L.get(f"action.{a}", a) for a in e.next_actions)
                  + (f" — {', '.join(c.number for c in e.call_numbers)}" if e.call_numbers else ""))
@@ -209,8 +206,8 @@ def render_text(report: Report) -> str:
     L = labels(report.language)
     s = report.summary
     lines = [
-        f"{L['title'].format(shop=report.shop)} {_local(report.as_of, tz)} ({report.timezone})",
-        f"{L['since_last']}: {_local(report.since, tz) or L['none_before']}",
+        f"{L['title'].format(shop=report.shop)} {local_minute(report.as_of, tz)} ({report.timezone})",
+        f"{L['since_last']}: {local_minute(report.since, tz) or L['none_before']}",
         "",
         f"{L['flagged']}: {s['flagged_parcels']}  {L['new']}: {s['new']}  {L['open']}: {s['open']}  "
         f"{L['in_hand']}: {s['in_hand']}  {L['resolved_today']}: {s['resolved_today']}",
@@ -229,7 +226,7 @@ def render_text(report: Report) -> str:
     lines += ["", f"== {L['section.resolved']} ({len(report.resolved)}) =="]
     for r in report.resolved:
         lines.append(f"  - {r.tracking_number} {r.carrier} {r.flag} ({r.code}) {L['cleared']} "
-                     f"{_local(r.resolved_at, tz)}, {L['now_status'].format(status=r.status)}")
+                     f"{local_minute(r.resolved_at, tz)}, {L['now_status'].format(status=r.status)}")
     if report.call_list:
         lines += ["", f"== {L['section.calls']} ({len(report.call_list)}) =="]
         for c in report.call_list:
@@ -238,28 +235,25 @@ def render_text(report: Report) -> str:
     for b in report.buyers_to_phone:
         buyer = " ".join(x for x in (b.city or "", b.buyer_name, b.buyer_phone) if x) or "-"
         lines.append(f"  - {b.tracking_number} {b.carrier} {L['order']} {b.order_id or '-'}  {L['buyer']} {buyer}  "
-                     f"{L['failed_notices']}: {', '.join(b.kinds)} {_local(b.failed_at, tz)}"
+                     f"{L['failed_notices']}: {', '.join(b.kinds)} {local_minute(b.failed_at, tz)}"
                      + (f" ({b.error})" if b.error else ""))
     if report.scorecard is not None:
         lines += [""] + scorecard_lines(report.scorecard, tz, L)
     return "\n".join(lines) + "\n"
 
 
-def _pct(rate: float) -> str:
-    return f"{rate * 100:.1f}%"
-
-
 def scorecard_lines(card: Scorecard, tz: ZoneInfo, L: Mapping[str, str] | None = None) -> list[str]:
     L = L or labels("en")
     lines = [f"== {L['section.scorecard']}: "
-             + L["shipped"].format(since=_local(card.since, tz), until=_local(card.until, tz), days=card.days) + " ==",
+             + L["shipped"].format(since=local_minute(card.since, tz), until=local_minute(card.until, tz),
+                                   days=card.days) + " ==",
              f"  {L['courier_province']:<20}{L['parcels']:>8}{L['delivered']:>10}{L['median_h']:>10}"
              + "".join(f"{flag:>15}" for flag in RATE_FLAGS)]
 
     def row(label: str, score: CourierScore) -> str:
         median = "-" if score.median_delivery_hours is None else f"{score.median_delivery_hours:g}"
         return (f"  {label:<20}{score.parcels:>8}{score.delivered:>10}{median:>10}"
-                + "".join(f"{_pct(score.rates[flag]):>15}" for flag in RATE_FLAGS))
+                + "".join(f"{pct(score.rates[flag]):>15}" for flag in RATE_FLAGS))
 
     for score in card.couriers:
         lines.append(row(score.carrier, score))
@@ -272,7 +266,7 @@ def scorecard_lines(card: Scorecard, tz: ZoneInfo, L: Mapping[str, str] | None =
         for province, scores in compared:
             lines.append(f"  {province}: " + ", ".join(
                 f"{s.carrier} {'-' if s.median_delivery_hours is None else f'{s.median_delivery_hours:g}'} h "
-                f"({L['stalled_share'].format(rate=_pct(s.rates['stalled']))})" for s in scores))
+                f"({L['stalled_share'].format(rate=pct(s.rates['stalled']))})" for s in scores))
     lines += ["", f"== {L['section.providers']} ({card.days} days) =="]
     for p in card.providers:
         lines.append(

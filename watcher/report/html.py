@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from watcher.clock import local_minute
 from watcher.report.build import SECTIONS, Report, Resolved
-from watcher.report.labels import labels
+from watcher.report.labels import labels, num, pct
 from watcher.report.scorecard import RATE_FLAGS
 
 __all__ = ["render_html", "LANG"]
@@ -41,10 +42,10 @@ COUNTS = (
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("watcher.report", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["num"] = lambda value: "" if value is None else f"{value:g}"
+    env.filters["num"] = num
     env.filters["iso"] = lambda value: value.isoformat() if value is not None else ""
     env.filters["tel"] = _tel
-    env.filters["pct"] = lambda rate: f"{rate * 100:.1f}%"
+    env.filters["pct"] = pct
     return env
 
 
@@ -66,7 +67,7 @@ def render_html(report: Report) -> str:
     tz = ZoneInfo(report.timezone)
 
     def local(value: datetime | None) -> str:
-        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+        return local_minute(value, tz)
 
     L = labels(report.language)
     sections: list[dict[str, Any]] = []

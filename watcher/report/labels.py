@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["LANGUAGES", "labels", "action"]
+__all__ = ["LANGUAGES", "labels", "action", "num", "pct"]
 
 #: key → (English, 简体中文)
 _LABELS: dict[str, tuple[str, str]] = {
@@ -118,3 +118,13 @@ def labels(language: str) -> Mapping[str, str]:
 def action(code: str, language: str = "en") -> str:
     """The words for a next-action code (``claim``, ``reship``, ``call_outlet``, ``call_buyer``)."""
     return labels(language).get(f"action.{code}", code)
+
+
+def num(value: float | None) -> str:
+    """Hours and thresholds as people read them: ``72``, ``119.6``; ``""`` for none."""
+    return "" if value is None else f"{value:g}"
+
+
+def pct(rate: float) -> str:
+    """A share (0..1) as a percentage with one decimal: ``0.125`` → ``12.5%``."""
+    return f"{rate * 100:.1f}%"

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from watcher.clock import local_minute
 from watcher.report.build import Entry, Report
 from watcher.report.data import last_run, record_run
 from watcher.report.formats import render
@@ -93,7 +94,7 @@ def summary_message(report: Report, files: dict[str, Path], link_base: str = "")
     tz = ZoneInfo(report.timezone)
     L = labels(report.language)
     s = report.summary
-    title = L["chat_title"].format(shop=report.shop, time=f"{report.as_of.astimezone(tz):%Y-%m-%d %H:%M}")
+    title = L["chat_title"].format(shop=report.shop, time=local_minute(report.as_of, tz))
     lines = [
         L["chat_counts"].format(flagged=s["flagged_parcels"], new=s["new"], open=s["open"], in_hand=s["in_hand"],
                                 resolved=s["resolved_today"]),
