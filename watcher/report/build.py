@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from watcher.clock import utc
 from watcher.redact import mask_name, mask_phone, mask_text
@@ -45,6 +46,10 @@ FLAG_ORDER = ("stalled", "unreachable", "exception", "not_collected")
 #: next actions, in the order a person should try them (English words; see watcher.report.labels)
 ACTIONS = {code: action(code) for code in ("claim", "reship", "call_outlet", "call_buyer")}
 _REACHED = {"sent", "delivered"}
+
+
+#: anything grouped by flag and courier (Entry, Resolved)
+G = TypeVar("G", "Entry", "Resolved")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +157,9 @@ class Report:
     def section(self, name: str) -> list[Entry]:
         return [e for e in self.entries if e.section == name]
 
-    def grouped(self, entries: list[Entry]) -> list[tuple[str, str, list[Entry]]]:
-        """(flag, carrier, entries) groups in report order."""
-        groups: dict[tuple[str, str], list[Entry]] = {}
+    def grouped(self, entries: Iterable[G]) -> list[tuple[str, str, list[G]]]:
+        """(flag, carrier, items) groups in report order: flagged entries or resolved episodes."""
+        groups: dict[tuple[str, str], list[G]] = {}
         for e in entries:
             groups.setdefault((e.flag, e.carrier), []).append(e)
         return [(flag, carrier, items) for (flag, carrier), items in groups.items()]

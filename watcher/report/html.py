@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from watcher.clock import local_minute
-from watcher.report.build import SECTIONS, Report, Resolved
+from watcher.report.build import SECTIONS, Report
 from watcher.report.labels import labels, num, pct
 from watcher.report.scorecard import RATE_FLAGS
 
@@ -56,13 +56,6 @@ def _tel(number: str) -> str | None:
     return "tel:" + "".join(ch for ch in number if ch.isdigit() or ch == "+")
 
 
-def _resolved_groups(resolved: tuple[Resolved, ...]) -> list[tuple[str, str, list[Resolved]]]:
-    groups: dict[tuple[str, str], list[Resolved]] = {}
-    for r in resolved:
-        groups.setdefault((r.flag, r.carrier), []).append(r)
-    return [(flag, carrier, items) for (flag, carrier), items in groups.items()]
-
-
 def render_html(report: Report) -> str:
     tz = ZoneInfo(report.timezone)
 
@@ -78,5 +71,5 @@ def render_html(report: Report) -> str:
     template = _environment().get_template("report.html.j2")
     return template.render(
         report=report, lang=LANG, local=local, L=L, counts=COUNTS, sections=sections, rate_flags=RATE_FLAGS,
-        resolved_title=L["section.resolved"], resolved_groups=_resolved_groups(report.resolved),
+        resolved_title=L["section.resolved"], resolved_groups=report.grouped(report.resolved),
     )
