@@ -23,7 +23,7 @@ import structlog
 from pydantic import Field, SecretStr, model_validator
 
 from notifiers.base import Channel, ChannelSettings, Message, Recipient, SendResult, SendState
-from notifiers.twilio_sms.client import TwilioClient
+from notifiers.twilio_sms.client import TwilioClient, section_options
 from notifiers.twilio_sms.errors import ChannelAmbiguous
 from watcher.errors import ChannelPermanent, ConfigError
 from watcher.redact import mask_phone
@@ -69,9 +69,7 @@ class TwilioSMS(Channel):
     @staticmethod
     def twilio_options(twilio: TwilioSettings) -> dict[str, Any]:
         """The ``[twilio]`` keys this channel takes (``whatsapp_*`` are not ours)."""
-        data = twilio.model_dump(exclude={"whatsapp_from"})
-        data["auth_token"] = twilio.auth_token.get_secret_value()
-        return data
+        return section_options(twilio, exclude={"whatsapp_from"})
 
     @classmethod
     def options_from(cls, settings: Any) -> dict[str, Any] | None:

@@ -30,7 +30,7 @@ from watcher.clock import utc
 from watcher.errors import ChannelError, ChannelRetryable, ConfigError
 from watcher.redact import mask_text
 
-__all__ = ["TWILIO_ORIGIN", "BaseUrlHttpClient", "TwilioClient", "message_record"]
+__all__ = ["TWILIO_ORIGIN", "BaseUrlHttpClient", "TwilioClient", "message_record", "section_options"]
 
 TWILIO_ORIGIN = "https://api.twilio.com"
 _QUIET = logging.getLogger("parcelwatch.twilio_sdk")  # never used to log: see log_request below
@@ -157,3 +157,11 @@ def _never_connected(exc: BaseException) -> bool:
         if isinstance(item, BaseException):
             stack.extend([getattr(item, "reason", None), item.__cause__, item.__context__, *item.args])
     return False
+
+
+def section_options(twilio: Any, *, exclude: set[str]) -> dict[str, Any]:
+    """A Twilio channel's settings from the shared ``[twilio]`` section (a ``TwilioSettings``):
+    every key but ``exclude`` (the other channel's senders), the auth token in clear."""
+    data = twilio.model_dump(exclude=exclude)
+    data["auth_token"] = twilio.auth_token.get_secret_value()
+    return data

@@ -51,7 +51,7 @@ import structlog
 from pydantic import Field, SecretStr, field_validator
 
 from notifiers.base import Channel, ChannelSettings, Message, Recipient, SendResult, SendState
-from notifiers.twilio_sms.client import TwilioClient
+from notifiers.twilio_sms.client import TwilioClient, section_options
 from notifiers.twilio_sms.errors import ChannelAmbiguous
 from watcher.errors import ChannelError, ChannelPermanent, ConfigError
 from watcher.redact import mask_phone
@@ -113,8 +113,7 @@ class WhatsApp(Channel):
     @staticmethod
     def twilio_options(twilio: TwilioSettings) -> dict[str, Any]:
         """The ``[twilio]`` keys this channel takes (the SMS senders are not ours)."""
-        data = twilio.model_dump(exclude={"from_number", "messaging_service_sid"})
-        data["auth_token"] = twilio.auth_token.get_secret_value()
+        data = section_options(twilio, exclude={"from_number", "messaging_service_sid"})
         data["whatsapp_templates"] = dict(twilio.whatsapp_templates)  # excluded from model_dump
         return data
 
