@@ -23,7 +23,7 @@ import structlog
 from pydantic import Field, SecretStr, model_validator
 
 from notifiers.base import Channel, ChannelSettings, Message, Recipient, SendResult, SendState
-from notifiers.twilio_sms.client import TwilioClient, section_options
+from notifiers.twilio_sms.client import TwilioClient, client_for, require_settings, section_options
 from notifiers.twilio_sms.errors import ChannelAmbiguous
 from watcher.errors import ChannelPermanent, ConfigError
 from watcher.redact import mask_phone
@@ -84,17 +84,11 @@ class TwilioSMS(Channel):
 
     def _sdk(self) -> TwilioClient:
         s = self.settings
-        for key in ("account_sid", "auth_token"):
-            value = getattr(s, key)
-            if not (value.get_secret_value() if isinstance(value, SecretStr) else value):
-                raise ConfigError(f"{SECTION}.{key}: required to send SMS")
+        require_settings(s, ("account_sid", "auth_token"), purpose="send SMS")
         if not (s.from_number or s.messaging_service_sid):
             raise ConfigError(f"{SECTION}.from_number: set twilio.from_number or twilio.messaging_service_sid")
         if self._client is None:
-            self._client = TwilioClient(
-                s.account_sid, s.auth_token.get_secret_value(),
-                base_url=s.base_url, timeout=s.timeout_seconds, channel=self.name,
-            )
+            self._client = client_for(s, channel=self.name)
         return self._client
 
     def request_fields(self, recipient: Recipient, message: Message) -> dict[str, Any]:

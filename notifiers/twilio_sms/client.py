@@ -30,7 +30,7 @@ from watcher.clock import utc
 from watcher.errors import ChannelError, ChannelRetryable, ConfigError
 from watcher.redact import mask_text
 
-__all__ = ["TWILIO_ORIGIN", "BaseUrlHttpClient", "TwilioClient", "message_record", "section_options"]
+__all__ = ["TWILIO_ORIGIN", "BaseUrlHttpClient", "TwilioClient", "message_record", "section_options", "require_settings", "client_for"]
 
 TWILIO_ORIGIN = "https://api.twilio.com"
 _QUIET = logging.getLogger("parcelwatch.twilio_sdk")  # never used to log: see log_request below
@@ -165,3 +165,17 @@ def section_options(twilio: Any, *, exclude: set[str]) -> dict[str, Any]:
     data = twilio.model_dump(exclude=exclude)
     data["auth_token"] = twilio.auth_token.get_secret_value()
     return data
+
+
+def require_settings(settings: Any, keys: tuple[str, ...], *, purpose: str) -> None:
+    """ConfigError naming the first of ``keys`` that is empty: ``twilio.auth_token: required to {purpose}``."""
+    for key in keys:
+        value = getattr(settings, key)
+        if not (value.get_secret_value() if hasattr(value, "get_secret_value") else value):
+            raise ConfigError(f"twilio.{key}: required to {purpose}")
+
+
+def client_for(settings: Any, *, channel: str) -> TwilioClient:
+    """The SDK client for a Twilio channel's settings (account, token, base URL, timeout)."""
+    return TwilioClient(settings.account_sid, settings.auth_token.get_secret_value(),
+                        base_url=settings.base_url, timeout=settings.timeout_seconds, channel=channel)

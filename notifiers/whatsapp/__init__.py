@@ -51,7 +51,7 @@ import structlog
 from pydantic import Field, SecretStr, field_validator
 
 from notifiers.base import Channel, ChannelSettings, Message, Recipient, SendResult, SendState
-from notifiers.twilio_sms.client import TwilioClient, section_options
+from notifiers.twilio_sms.client import TwilioClient, client_for, require_settings, section_options
 from notifiers.twilio_sms.errors import ChannelAmbiguous
 from watcher.errors import ChannelError, ChannelPermanent, ConfigError
 from watcher.redact import mask_phone
@@ -163,15 +163,9 @@ class WhatsApp(Channel):
 
     def _sdk(self) -> TwilioClient:
         s = self.settings
-        for key in ("account_sid", "auth_token", "whatsapp_from"):
-            value = getattr(s, key)
-            if not (value.get_secret_value() if isinstance(value, SecretStr) else value):
-                raise ConfigError(f"{SECTION}.{key}: required to send WhatsApp messages")
+        require_settings(s, ("account_sid", "auth_token", "whatsapp_from"), purpose="send WhatsApp messages")
         if self._client is None:
-            self._client = TwilioClient(
-                s.account_sid, s.auth_token.get_secret_value(),
-                base_url=s.base_url, timeout=s.timeout_seconds, channel=self.name,
-            )
+            self._client = client_for(s, channel=self.name)
         return self._client
 
     async def send(self, recipient: Recipient, message: Message) -> SendResult:
